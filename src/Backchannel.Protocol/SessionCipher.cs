@@ -1,0 +1,360 @@
+using System.Security.Cryptography;
+using Backchannel.Protocol.Messages;
+using Backchannel.Protocol.Primitives;
+using Backchannel.Protocol.Ratchet;
+using Backchannel.Protocol.State;
+
+namespace Backchannel.Protocol;
+
+/// <summary>
+/// Encrypts to and decrypts from one remote device with the Double Ratchet (FACTS §4.5–4.8), and answers a
+/// PreKeySignalMessage as the PQXDH responder. Every operation works on a freshly loaded copy of the record and
+/// stores it only on success: a message that fails to decrypt leaves every store exactly as it was.
+/// </summary>
+public sealed class SessionCipher
+{
+    private readonly IProtocolStore _store;
+    private readonly ProtocolAddress _remote;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a cipher for the session with <paramref name="remote"/>.</summary>
+    public SessionCipher(IProtocolStore store, ProtocolAddress remote, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(time);
+        _store = store;
+        _remote = remote;
+        _time = time;
+    }
+
+    /// <summary>True when a current session state exists that can send.</summary>
+    public bool HasSession()
+    {
+        var state = _store.LoadSession(_remote)?.Current;
+        return state is not null && !IsStale(state);
+    }
+
+    /// <summary>
+    /// Encrypts <paramref name="plaintext"/>: a PreKeySignalMessage until the peer has answered, then SignalMessages.
+    /// Throws <see cref="NoSessionException"/> or <see cref="UntrustedIdentityException"/>.
+    /// </summary>
+    public CiphertextMessage Encrypt(ReadOnlySpan<byte> plaintext)
+    {
+        var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
+        var state = record.Current ?? throw new NoSessionException($"no current session with {_remote}");
+        if (IsStale(state))
+        {
+            throw new NoSessionException($"pending session with {_remote} is older than 30 days");
+        }
+
+        var index = state.SenderChainIndex;
+        byte[] ciphertext;
+        SignalMessage message;
+        using (var keys = ChainKey.MessageKeys(state.SenderChainKey, index))
+        {
+            ciphertext = AesCbc.Encrypt(keys.CipherKey, keys.Iv, plaintext);
+            message = SignalMessage.Create(keys.MacKey, state.SenderRatchet.PublicKey, index, state.PreviousCounter, ciphertext,
+                state.LocalIdentity, state.RemoteIdentity);
+        }
+
+        CiphertextMessage result;
+        if (state.PendingPreKey is { } pending)
+        {
+            var preKeyMessage = PreKeySignalMessage.Create(state.LocalRegistrationId, pending.PreKeyId, pending.SignedPreKeyId,
+                pending.KyberPreKeyId, pending.KyberCiphertext, pending.BaseKey, state.LocalIdentity, message);
+            result = new CiphertextMessage(CiphertextMessage.PreKeyType, preKeyMessage.Serialized.ToArray());
+        }
+        else
+        {
+            result = new CiphertextMessage(CiphertextMessage.WhisperType, message.Serialized.ToArray());
+        }
+
+        if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Sending))
+        {
+            throw new UntrustedIdentityException(_remote);
+        }
+        _store.SaveIdentity(_remote, state.RemoteIdentity);
+
+        var old = state.SenderChainKey;
+        state.SenderChainKey = ChainKey.Next(old);
+        CryptographicOperations.ZeroMemory(old);
+        state.SenderChainIndex = index + 1;
+        _store.StoreSession(_remote, record);
+        return result;
+    }
+
+    /// <summary>
+    /// Decrypts a message of type 2 (SignalMessage) or 3 (PreKeySignalMessage). Throws only
+    /// <see cref="ProtocolException"/>s, and then nothing stored has changed.
+    /// </summary>
+    public byte[] Decrypt(int type, ReadOnlySpan<byte> ciphertext) => type switch
+    {
+        CiphertextMessage.WhisperType => DecryptSignalMessage(ciphertext),
+        CiphertextMessage.PreKeyType => DecryptPreKeyMessage(ciphertext),
+        _ => throw new InvalidMessageException($"unknown message type {type}"),
+    };
+
+    private byte[] DecryptSignalMessage(ReadOnlySpan<byte> bytes)
+    {
+        var message = SignalMessage.Parse(bytes);
+        var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
+        var plaintext = DecryptWithRecord(record, message);
+        var state = record.Current!;
+        if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Receiving))
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            throw new UntrustedIdentityException(_remote);
+        }
+        _store.SaveIdentity(_remote, state.RemoteIdentity);
+        _store.StoreSession(_remote, record);
+        return plaintext;
+    }
+
+    private byte[] DecryptPreKeyMessage(ReadOnlySpan<byte> bytes)
+    {
+        var message = PreKeySignalMessage.Parse(bytes);
+        if (!_store.IsTrustedIdentity(_remote, message.IdentityKey, Direction.Receiving))
+        {
+            throw new UntrustedIdentityException(_remote);
+        }
+        var record = _store.LoadSession(_remote) ?? new SessionRecord();
+
+        // Repeated PreKey messages of one initiation map to the state they created (FACTS §4.8, pitfall P7).
+        var newState = false;
+        if (!PromoteMatchingState(record, message))
+        {
+            record.PromoteState(Respond(message));
+            newState = true;
+        }
+
+        var plaintext = DecryptWithRecord(record, message.Message);
+        if (newState)
+        {
+            // May refuse a replay on a last-resort Kyber key; nothing has been stored yet.
+            _store.MarkKyberPreKeyUsed(message.KyberPreKeyId, message.SignedPreKeyId, message.BaseKey.Serialized);
+        }
+        _store.SaveIdentity(_remote, message.IdentityKey);
+        _store.StoreSession(_remote, record);
+        if (newState && message.PreKeyId is { } preKeyId)
+        {
+            _store.RemovePreKey(preKeyId);
+        }
+        return plaintext;
+    }
+
+    private static bool PromoteMatchingState(SessionRecord record, PreKeySignalMessage message)
+    {
+        var baseKey = message.BaseKey.Serialized;
+        if (record.Current is { } current && current.Version == message.Version && baseKey.SequenceEqual(current.AliceBaseKey))
+        {
+            return true;
+        }
+        for (var i = 0; i < record.Previous.Count; i++)
+        {
+            var state = record.Previous[i];
+            if (state.Version == message.Version && baseKey.SequenceEqual(state.AliceBaseKey))
+            {
+                record.PromotePrevious(i, state);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // PQXDH as the responder ("Bob"), FACTS §4.4.
+    private SessionState Respond(PreKeySignalMessage message)
+    {
+        using var signedPreKey = _store.LoadSignedPreKey(message.SignedPreKeyId)
+            ?? throw new InvalidKeyIdException($"no signed prekey {message.SignedPreKeyId}");
+        using var kyberPreKey = _store.LoadKyberPreKey(message.KyberPreKeyId)
+            ?? throw new InvalidKeyIdException($"no Kyber prekey {message.KyberPreKeyId}");
+        PreKeyRecord? oneTimePreKey = null;
+        if (message.PreKeyId is { } id)
+        {
+            oneTimePreKey = _store.LoadPreKey(id) ?? throw new InvalidKeyIdException($"no prekey {id}");
+        }
+        using (oneTimePreKey)
+        {
+            if (!message.BaseKey.IsCanonical())
+            {
+                throw new InvalidMessageException("non-canonical base key");
+            }
+            var sharedSecret = kyberPreKey.KeyPair.Decapsulate(message.KyberCiphertext);
+            var state = Pqxdh.InitializeBob(_store.GetIdentityKeyPair(), signedPreKey.KeyPair, oneTimePreKey?.KeyPair, sharedSecret,
+                message.IdentityKey, message.BaseKey);
+            state.LocalRegistrationId = _store.GetLocalRegistrationId();
+            state.RemoteRegistrationId = message.RegistrationId;
+            return state;
+        }
+    }
+
+    // Tries the current state, then each archived state; the first that decrypts becomes current (FACTS §4.8).
+    private static byte[] DecryptWithRecord(SessionRecord record, SignalMessage message)
+    {
+        if (record.Current is { } current)
+        {
+            try
+            {
+                return DecryptWithState(current, message);
+            }
+            catch (DuplicatedMessageException)
+            {
+                throw;
+            }
+            catch (ProtocolException)
+            {
+                // fall through to the archived states
+            }
+        }
+        for (var i = 0; i < record.Previous.Count; i++)
+        {
+            var state = record.Previous[i];
+            byte[] plaintext;
+            try
+            {
+                plaintext = DecryptWithState(state, message);
+            }
+            catch (DuplicatedMessageException)
+            {
+                throw;
+            }
+            catch (ProtocolException)
+            {
+                continue;
+            }
+            record.PromotePrevious(i, state);
+            return plaintext;
+        }
+        throw new InvalidMessageException("decryption failed");
+    }
+
+    /// <summary>
+    /// Decrypts with one state. Everything is computed on locals and applied to the state only after the MAC
+    /// and the body check out, so a failure leaves the state untouched.
+    /// </summary>
+    private static byte[] DecryptWithState(SessionState state, SignalMessage message)
+    {
+        if (message.Version != state.Version)
+        {
+            throw new InvalidMessageException("message version does not match the session");
+        }
+
+        var chain = state.FindReceiverChain(message.RatchetKey);
+        byte[]? newRoot = null, newSendChain = null, newReceiveChain = null;
+        ECKeyPair? newSender = null;
+        byte[] chainKey;
+        uint chainIndex;
+        if (chain is null)
+        {
+            // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5).
+            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchet.PrivateKey, message.RatchetKey);
+            newSender = ECKeyPair.Generate();
+            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey, message.RatchetKey);
+            CryptographicOperations.ZeroMemory(root1);
+            newReceiveChain = receiveChain;
+            chainKey = receiveChain;
+            chainIndex = 0;
+        }
+        else
+        {
+            chainKey = chain.ChainKey;
+            chainIndex = chain.Index;
+        }
+
+        var counter = message.Counter;
+        var seed = new byte[32];
+        var skipped = new List<(uint, byte[])>();
+        byte[]? nextChainKey = null;
+        var usedSkipped = false;
+        if (counter < chainIndex)
+        {
+            var stored = chain?.SkippedSeeds.Find(s => s.Index == counter).Seed
+                ?? throw new DuplicatedMessageException($"message with counter {counter} already received");
+            stored.CopyTo(seed, 0);
+            usedSkipped = true;
+        }
+        else
+        {
+            if (counter - chainIndex > Constants.MaxForwardJumps)
+            {
+                throw new InvalidMessageException("message from too far into the future");
+            }
+            var ck = chainKey;
+            for (var i = chainIndex; i < counter; i++)
+            {
+                // Only the newest MaxMessageKeys seeds can survive the cap, so older ones are not kept.
+                if (counter - i <= Constants.MaxMessageKeys)
+                {
+                    var skippedSeed = new byte[32];
+                    ChainKey.MessageKeySeed(ck, skippedSeed);
+                    skipped.Add((i, skippedSeed));
+                }
+                var next = ChainKey.Next(ck);
+                if (!ReferenceEquals(ck, chainKey))
+                {
+                    CryptographicOperations.ZeroMemory(ck);
+                }
+                ck = next;
+            }
+            ChainKey.MessageKeySeed(ck, seed);
+            nextChainKey = ChainKey.Next(ck);
+            if (!ReferenceEquals(ck, chainKey))
+            {
+                CryptographicOperations.ZeroMemory(ck);
+            }
+        }
+
+        byte[] plaintext;
+        using (var keys = MessageKeys.FromSeed(seed, counter))
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            if (!message.VerifyMac(state.RemoteIdentity, state.LocalIdentity, keys.MacKey))
+            {
+                throw new InvalidMessageException("MAC verification failed");
+            }
+            plaintext = AesCbc.Decrypt(keys.CipherKey, keys.Iv, message.Ciphertext);
+        }
+
+        // Success: apply the changes.
+        if (chain is null)
+        {
+            CryptographicOperations.ZeroMemory(state.RootKey);
+            state.RootKey = newRoot!;
+            chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain!);
+            state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
+            state.SenderRatchet.Dispose();
+            state.SenderRatchet = newSender!;
+            CryptographicOperations.ZeroMemory(state.SenderChainKey);
+            state.SenderChainKey = newSendChain!;
+            state.SenderChainIndex = 0;
+        }
+        if (usedSkipped)
+        {
+            var taken = chain.TakeSkipped(counter);
+            if (taken is not null)
+            {
+                CryptographicOperations.ZeroMemory(taken);
+            }
+        }
+        else
+        {
+            foreach (var (index, skippedSeed) in skipped)
+            {
+                chain.AddSkipped(index, skippedSeed);
+            }
+            if (!ReferenceEquals(chain.ChainKey, newReceiveChain))
+            {
+                CryptographicOperations.ZeroMemory(chain.ChainKey);
+            }
+            chain.ChainKey = nextChainKey!;
+            chain.Index = counter + 1;
+        }
+        state.PendingPreKey = null;
+        return plaintext;
+    }
+
+    private bool IsStale(SessionState state) =>
+        state.PendingPreKey is { } pending &&
+        _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(pending.TimestampMs) > Constants.MaxUnacknowledgedSessionAge;
+}

@@ -1,0 +1,115 @@
+using Backchannel.Protocol.Encoding;
+using Backchannel.Protocol.State;
+
+namespace Backchannel.Protocol;
+
+/// <summary>
+/// All session states with one remote device: the current state and up to 40 previous ones, newest first
+/// (FACTS §4.8). Stores keep it as opaque bytes in our versioned format.
+/// </summary>
+public sealed class SessionRecord
+{
+    internal SessionState? Current { get; private set; }
+
+    internal List<SessionState> Previous { get; } = [];
+
+    /// <summary>An empty record.</summary>
+    public SessionRecord() { }
+
+    internal SessionRecord(SessionState current)
+    {
+        Current = current;
+    }
+
+    /// <summary>True when the current state can send.</summary>
+    public bool HasCurrentState => Current is not null;
+
+    /// <summary>Makes <paramref name="state"/> current, archiving the old current state (pending PreKey data cleared).</summary>
+    internal void PromoteState(SessionState state)
+    {
+        if (Current is not null)
+        {
+            Current.PendingPreKey = null;
+            Previous.Insert(0, Current);
+            if (Previous.Count > Constants.ArchivedStatesMaxLength)
+            {
+                Previous.RemoveAt(Previous.Count - 1);
+            }
+        }
+        Current = state;
+    }
+
+    /// <summary>Replaces the current state with an updated copy of previous state <paramref name="index"/>, archiving the current one.</summary>
+    internal void PromotePrevious(int index, SessionState updated)
+    {
+        Previous.RemoveAt(index);
+        PromoteState(updated);
+    }
+
+    internal void SetCurrent(SessionState state) => Current = state;
+
+    /// <summary>Archives the current state, leaving none (as libsignal's archive_current_state).</summary>
+    public void ArchiveCurrentState()
+    {
+        if (Current is not null)
+        {
+            var state = Current;
+            Current = null;
+            state.PendingPreKey = null;
+            Previous.Insert(0, state);
+            if (Previous.Count > Constants.ArchivedStatesMaxLength)
+            {
+                Previous.RemoveAt(Previous.Count - 1);
+            }
+        }
+    }
+
+    /// <summary>Our versioned record bytes; they hold secrets.</summary>
+    public byte[] Serialize()
+    {
+        var w = RecordFormat.Begin(1024);
+        if (Current is not null)
+        {
+            var s = new ProtoWriter(1024);
+            Current.Serialize(s);
+            w.WriteMessage(1, s);
+            s.Clear();
+        }
+        foreach (var state in Previous)
+        {
+            var s = new ProtoWriter(1024);
+            state.Serialize(s);
+            w.WriteMessage(2, s);
+            s.Clear();
+        }
+        var bytes = w.ToArray();
+        w.Clear();
+        return bytes;
+    }
+
+    /// <summary>Parses record bytes; malformed bytes throw <see cref="InvalidMessageException"/>.</summary>
+    public static SessionRecord Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        var r = new ProtoReader(RecordFormat.Open(bytes, "session"));
+        var record = new SessionRecord();
+        while (r.TryReadTag(out var f, out var wt))
+        {
+            switch (f)
+            {
+                case 1: record.Current = SessionState.Deserialize(r.ReadBytesSpan(wt)); break;
+                case 2:
+                    if (record.Previous.Count >= Constants.ArchivedStatesMaxLength)
+                    {
+                        throw new InvalidMessageException("too many archived session states");
+                    }
+                    record.Previous.Add(SessionState.Deserialize(r.ReadBytesSpan(wt)));
+                    break;
+                default: r.Skip(wt); break;
+            }
+        }
+        return record;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => nameof(SessionRecord);
+}

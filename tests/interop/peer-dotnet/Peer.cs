@@ -1,0 +1,251 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Backchannel.Protocol;
+
+namespace Backchannel.Interop.PeerDotnet;
+
+/// <summary>Executes the ops of DESIGN.md §4.1 against our protocol library.</summary>
+internal sealed partial class Peer
+{
+    private readonly Dictionary<(string, int), Party> _parties = [];
+    private readonly TimeProvider _time = TimeProvider.System;
+
+    [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    private static partial Regex UuidPattern();
+
+    internal JsonObject Handle(string line)
+    {
+        JsonNode? id = null;
+        try
+        {
+            JsonObject request;
+            try
+            {
+                request = JsonNode.Parse(line) as JsonObject ?? throw new BadRequestException("request is not a JSON object");
+            }
+            catch (JsonException)
+            {
+                throw new BadRequestException("request is not valid JSON");
+            }
+            id = request["id"]?.DeepClone();
+            var op = String(request, "op");
+            var result = Execute(op, request);
+            result["id"] = id;
+            result["ok"] = true;
+            return Reorder(result);
+        }
+        catch (Exception e)
+        {
+            var kind = e switch
+            {
+                BadRequestException => "BadRequest",
+                ProtocolException pe => pe.GetType().Name.Replace("Exception", "", StringComparison.Ordinal),
+                _ => "Other",
+            };
+            return new JsonObject { ["id"] = id, ["ok"] = false, ["error"] = kind, ["message"] = e.Message };
+        }
+    }
+
+    private static JsonObject Reorder(JsonObject result)
+    {
+        var ordered = new JsonObject { ["id"] = result["id"]?.DeepClone(), ["ok"] = true };
+        foreach (var (key, value) in result)
+        {
+            if (key is not "id" and not "ok")
+            {
+                ordered[key] = value?.DeepClone();
+            }
+        }
+        return ordered;
+    }
+
+    private JsonObject Execute(string op, JsonObject r)
+    {
+        switch (op)
+        {
+            case "create":
+            {
+                var (name, device) = Party(r);
+                if (_parties.ContainsKey((name, device)))
+                {
+                    throw new BadRequestException("party exists");
+                }
+                var party = new Party(name, device);
+                _parties[(name, device)] = party;
+                return new JsonObject
+                {
+                    ["identityKey"] = Convert.ToBase64String(party.Identity.PublicKey.Serialize()),
+                    ["registrationId"] = party.RegistrationId,
+                };
+            }
+            case "bundle":
+            {
+                var party = Existing(r);
+                var bundle = party.MakeBundle(Bool(r, "oneTimePreKey", true), Bool(r, "lastResortKyber", false));
+                var json = new JsonObject
+                {
+                    ["registrationId"] = bundle.RegistrationId,
+                    ["deviceId"] = bundle.DeviceId,
+                    ["signedPreKeyId"] = bundle.SignedPreKeyId,
+                    ["signedPreKey"] = Convert.ToBase64String(bundle.SignedPreKeyPublic),
+                    ["signedPreKeySignature"] = Convert.ToBase64String(bundle.SignedPreKeySignature),
+                    ["kyberPreKeyId"] = bundle.KyberPreKeyId,
+                    ["kyberPreKey"] = Convert.ToBase64String(bundle.KyberPreKeyPublic),
+                    ["kyberPreKeySignature"] = Convert.ToBase64String(bundle.KyberPreKeySignature),
+                    ["identityKey"] = Convert.ToBase64String(bundle.IdentityKey),
+                };
+                if (bundle.PreKeyId is { } preKeyId)
+                {
+                    json["preKeyId"] = preKeyId;
+                    json["preKey"] = Convert.ToBase64String(bundle.PreKeyPublic!);
+                }
+                return new JsonObject { ["bundle"] = json };
+            }
+            case "process_bundle":
+            {
+                var party = Existing(r);
+                var bundle = ParseBundle(r["bundle"] as JsonObject ?? throw new BadRequestException("missing bundle"));
+                SessionBuilder.ProcessPreKeyBundle(party.Store, PeerAddress(r), bundle, _time);
+                return [];
+            }
+            case "encrypt":
+            {
+                var party = Existing(r);
+                var message = new SessionCipher(party.Store, PeerAddress(r), _time).Encrypt(Bytes(r, "plaintext"));
+                return new JsonObject { ["type"] = message.Type, ["ciphertext"] = Convert.ToBase64String(message.Serialize()) };
+            }
+            case "decrypt":
+            {
+                var party = Existing(r);
+                var type = Int(r, "type");
+                var plaintext = new SessionCipher(party.Store, PeerAddress(r), _time).Decrypt(type, Bytes(r, "ciphertext"));
+                return new JsonObject { ["plaintext"] = Convert.ToBase64String(plaintext) };
+            }
+            case "has_session":
+            {
+                var party = Existing(r);
+                return new JsonObject { ["session"] = new SessionCipher(party.Store, PeerAddress(r), _time).HasSession() };
+            }
+            case "delete_session":
+            {
+                var party = Existing(r);
+                party.Store.DeleteSession(PeerAddress(r));
+                return [];
+            }
+            case "reset_identity":
+            {
+                var party = Existing(r);
+                party.Reset();
+                return new JsonObject
+                {
+                    ["identityKey"] = Convert.ToBase64String(party.Identity.PublicKey.Serialize()),
+                    ["registrationId"] = party.RegistrationId,
+                };
+            }
+            case "trust":
+            {
+                var party = Existing(r);
+                var peer = Name(r, "peer");
+                IdentityKey key;
+                try
+                {
+                    key = IdentityKey.Deserialize(Bytes(r, "identityKey"));
+                }
+                catch (InvalidKeyException e)
+                {
+                    throw new InvalidKeyException(e.Message);
+                }
+                for (var device = 1; device <= 127; device++)
+                {
+                    party.Store.SaveIdentity(new ProtocolAddress(peer, device), key);
+                }
+                return [];
+            }
+            case "fingerprint":
+            {
+                var party = Existing(r);
+                var address = PeerAddress(r);
+                var theirs = party.Store.GetIdentity(address) ?? throw new NoSessionException("no known identity for the peer");
+                var fingerprint = Fingerprint.Create(Int(r, "iterations", 5200), Int(r, "version", 2),
+                    System.Text.Encoding.UTF8.GetBytes(party.Name), party.Identity.PublicKey,
+                    System.Text.Encoding.UTF8.GetBytes(address.Name), theirs);
+                return new JsonObject
+                {
+                    ["displayable"] = fingerprint.Displayable,
+                    ["scannable"] = Convert.ToBase64String(fingerprint.Scannable),
+                };
+            }
+            case "group_distribution" or "group_process" or "group_encrypt" or "group_decrypt"
+                or "sender_certificate" or "sealed_encrypt" or "sealed_decrypt":
+                Existing(r);
+                throw new NotSupportedException($"{op} is not implemented yet");
+            default:
+                throw new BadRequestException($"unknown op '{op}'");
+        }
+    }
+
+    private static PreKeyBundle ParseBundle(JsonObject b)
+    {
+        uint? preKeyId = b["preKeyId"] is null ? null : UInt(b, "preKeyId");
+        var preKey = b["preKey"] is null ? null : Bytes(b, "preKey");
+        return new PreKeyBundle(UInt(b, "registrationId"), Int(b, "deviceId", 1), preKeyId, preKey, UInt(b, "signedPreKeyId"),
+            Bytes(b, "signedPreKey"), Bytes(b, "signedPreKeySignature"), Bytes(b, "identityKey"), UInt(b, "kyberPreKeyId"),
+            Bytes(b, "kyberPreKey"), Bytes(b, "kyberPreKeySignature"));
+    }
+
+    private Party Existing(JsonObject r)
+    {
+        var key = Party(r);
+        return _parties.TryGetValue(key, out var party) ? party : throw new BadRequestException("unknown party");
+    }
+
+    private static (string, int) Party(JsonObject r) => (Name(r, "name"), Device(r, "device"));
+
+    private static ProtocolAddress PeerAddress(JsonObject r) => new(Name(r, "peer"), Device(r, "peerDevice"));
+
+    private static string Name(JsonObject r, string field)
+    {
+        var name = String(r, field);
+        return UuidPattern().IsMatch(name) ? name : throw new BadRequestException($"{field} is not a lowercase UUID");
+    }
+
+    private static int Device(JsonObject r, string field)
+    {
+        var device = Int(r, field, 1);
+        return device is >= 1 and <= 127 ? device : throw new BadRequestException($"{field} outside 1..127");
+    }
+
+    private static string String(JsonObject r, string field) =>
+        r[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new BadRequestException($"missing or invalid {field}");
+
+    private static bool Bool(JsonObject r, string field, bool fallback) =>
+        r[field] is null ? fallback
+        : r[field] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : throw new BadRequestException($"invalid {field}");
+
+    private static int Int(JsonObject r, string field, int? fallback = null)
+    {
+        if (r[field] is null)
+        {
+            return fallback ?? throw new BadRequestException($"missing {field}");
+        }
+        return r[field] is JsonValue v && v.TryGetValue<int>(out var i) ? i : throw new BadRequestException($"invalid {field}");
+    }
+
+    private static uint UInt(JsonObject r, string field) =>
+        r[field] is JsonValue v && v.TryGetValue<long>(out var l) && l is >= 0 and <= uint.MaxValue
+            ? (uint)l : throw new BadRequestException($"missing or invalid {field}");
+
+    private static byte[] Bytes(JsonObject r, string field)
+    {
+        var text = String(r, field);
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw new BadRequestException($"{field} is not base64");
+        }
+    }
+}
