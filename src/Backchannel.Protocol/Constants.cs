@@ -38,4 +38,13 @@ internal static class Constants
 
     /// <summary>Sender-key message-key HKDF info (FACTS §4.10).</summary>
     internal static ReadOnlySpan<byte> GroupInfo => "WhisperGroup"u8;
+
+    /// <summary>Sender-key states kept per (sender, distribution id), oldest dropped (libsignal consts.rs, FACTS §4.7).</summary>
+    internal const int MaxSenderKeyStates = 5;
+
+    /// <summary>Version of sender-key messages; the version byte is (3 &lt;&lt; 4) | 3 = 0x33 (FACTS §4.10).</summary>
+    internal const int SenderKeyVersion = 3;
+
+    /// <summary>The version byte of SenderKeyMessage and SenderKeyDistributionMessage.</summary>
+    internal const byte SenderKeyVersionByte = (SenderKeyVersion << 4) | SenderKeyVersion;
 }

@@ -25,6 +25,10 @@ internal sealed class Party
 
     internal InMemoryProtocolStore Store { get; private set; } = null!;
 
+    internal InMemorySenderKeyStore SenderKeys { get; private set; } = null!;
+
+    internal ProtocolAddress Address => new(Name, Device);
+
     internal SignedPreKeyRecord SignedPreKey { get; private set; } = null!;
 
     internal KyberPreKeyRecord LastResortKyber { get; private set; } = null!;
@@ -34,6 +38,7 @@ internal sealed class Party
         Identity = IdentityKeyPair.Generate();
         RegistrationId = KeyHelper.GenerateRegistrationId();
         Store = new InMemoryProtocolStore(Identity, RegistrationId);
+        SenderKeys = new InMemorySenderKeyStore();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         SignedPreKey = KeyHelper.GenerateSignedPreKey(Identity, 1, now);
         Store.StoreSignedPreKey(SignedPreKey.Id, SignedPreKey);

@@ -176,10 +176,59 @@ internal sealed partial class Peer
                     ["scannable"] = Convert.ToBase64String(fingerprint.Scannable),
                 };
             }
-            case "group_distribution" or "group_process" or "group_encrypt" or "group_decrypt"
-                or "sender_certificate" or "sealed_encrypt" or "sealed_decrypt":
-                Existing(r);
-                throw new NotSupportedException($"{op} is not implemented yet");
+            case "group_distribution":
+            {
+                var party = Existing(r);
+                var message = GroupCipher.CreateDistributionMessage(party.SenderKeys, party.Address, Uuid(r, "distributionId"));
+                return new JsonObject { ["message"] = Convert.ToBase64String(message) };
+            }
+            case "group_process":
+            {
+                var party = Existing(r);
+                GroupCipher.ProcessDistributionMessage(party.SenderKeys, SenderAddress(r), Bytes(r, "message"));
+                return [];
+            }
+            case "group_encrypt":
+            {
+                var party = Existing(r);
+                var ciphertext = GroupCipher.Encrypt(party.SenderKeys, party.Address, Uuid(r, "distributionId"), Bytes(r, "plaintext"));
+                return new JsonObject { ["ciphertext"] = Convert.ToBase64String(ciphertext) };
+            }
+            case "group_decrypt":
+            {
+                var party = Existing(r);
+                var plaintext = GroupCipher.Decrypt(party.SenderKeys, SenderAddress(r), Bytes(r, "ciphertext"));
+                return new JsonObject { ["plaintext"] = Convert.ToBase64String(plaintext) };
+            }
+            case "sender_certificate":
+            {
+                var party = Existing(r);
+                using var trustRoot = ECPrivateKey.Deserialize(Bytes(r, "trustRootPrivateKey"));
+                using var serverKey = ECPrivateKey.Deserialize(Bytes(r, "serverPrivateKey"));
+                var server = ServerCertificate.Create(UInt(r, "serverKeyId"), serverKey.PublicKey(), trustRoot);
+                var certificate = SenderCertificate.Create(party.Name, null, party.Device, party.Identity.PublicKey,
+                    ULong(r, "expires"), server, serverKey);
+                return new JsonObject { ["certificate"] = Convert.ToBase64String(certificate.Serialize()) };
+            }
+            case "sealed_encrypt":
+            {
+                var party = Existing(r);
+                var certificate = SenderCertificate.Deserialize(Bytes(r, "senderCertificate"));
+                var sealedMessage = SealedSessionCipher.Encrypt(party.Store, PeerAddress(r), certificate, Bytes(r, "plaintext"), _time);
+                return new JsonObject { ["ciphertext"] = Convert.ToBase64String(sealedMessage) };
+            }
+            case "sealed_decrypt":
+            {
+                var party = Existing(r);
+                var trustRoot = ECPublicKey.Deserialize(Bytes(r, "trustRoot"));
+                var result = SealedSessionCipher.Decrypt(party.Store, party.SenderKeys, trustRoot, Long(r, "timestamp"), Bytes(r, "ciphertext"), _time);
+                return new JsonObject
+                {
+                    ["sender"] = result.SenderUuid,
+                    ["senderDevice"] = result.SenderDevice,
+                    ["plaintext"] = Convert.ToBase64String(result.Plaintext),
+                };
+            }
             default:
                 throw new BadRequestException($"unknown op '{op}'");
         }
@@ -203,6 +252,17 @@ internal sealed partial class Peer
     private static (string, int) Party(JsonObject r) => (Name(r, "name"), Device(r, "device"));
 
     private static ProtocolAddress PeerAddress(JsonObject r) => new(Name(r, "peer"), Device(r, "peerDevice"));
+
+    private static ProtocolAddress SenderAddress(JsonObject r) => new(Name(r, "sender"), Device(r, "senderDevice"));
+
+    private static Guid Uuid(JsonObject r, string field) =>
+        Guid.TryParse(String(r, field), out var guid) ? guid : throw new BadRequestException($"{field} is not a UUID");
+
+    private static long Long(JsonObject r, string field) =>
+        r[field] is JsonValue v && v.TryGetValue<long>(out var l) ? l : throw new BadRequestException($"missing or invalid {field}");
+
+    private static ulong ULong(JsonObject r, string field) =>
+        r[field] is JsonValue v && v.TryGetValue<long>(out var l) && l >= 0 ? (ulong)l : throw new BadRequestException($"missing or invalid {field}");
 
     private static string Name(JsonObject r, string field)
     {
