@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Backchannel.Interop.Tests.Harness;
+
+/// <summary>
+/// One party (name + device) living in one peer process, with typed wrappers for the contract's ops.
+/// <c>TryXxx</c> returns the raw answer (for expected errors); <c>Xxx</c> requires success.
+/// </summary>
+public sealed class Party
+{
+    private Party(PeerProcess peer, string name, int device)
+    {
+        Peer = peer;
+        Name = name;
+        Device = device;
+    }
+
+    public PeerProcess Peer { get; }
+
+    /// <summary>A fresh lowercase UUID, so tests sharing a peer process never meet.</summary>
+    public string Name { get; }
+
+    public int Device { get; }
+
+    /// <summary>The identity key <c>create</c> (or the last <c>reset_identity</c>) returned.</summary>
+    public byte[] IdentityKey { get; private set; } = [];
+
+    public int RegistrationId { get; private set; }
+
+    public static async Task<Party> CreateAsync(PeerProcess peer, int device = 1)
+    {
+        var party = new Party(peer, Guid.NewGuid().ToString("D"), device);
+        var created = (await peer.SendAsync("create", party.Self())).EnsureOk();
+        party.IdentityKey = created.Bytes("identityKey");
+        party.RegistrationId = created.Int("registrationId");
+        return party;
+    }
+
+    /// <summary>Another device of the same name, in the same peer process.</summary>
+    public async Task<Party> AddDeviceAsync(int device)
+    {
+        var party = new Party(Peer, Name, device);
+        var created = (await Peer.SendAsync("create", party.Self())).EnsureOk();
+        party.IdentityKey = created.Bytes("identityKey");
+        party.RegistrationId = created.Int("registrationId");
+        return party;
+    }
+
+    public JsonObject Self() => new() { ["name"] = Name, ["device"] = Device };
+
+    public JsonObject With(Party other)
+    {
+        var fields = Self();
+        fields["peer"] = other.Name;
+        fields["peerDevice"] = other.Device;
+        return fields;
+    }
+
+    public async Task<JsonElement> BundleAsync(bool oneTimePreKey = true, bool lastResortKyber = false)
+    {
+        var fields = Self();
+        fields["oneTimePreKey"] = oneTimePreKey;
+        fields["lastResortKyber"] = lastResortKyber;
+        return (await Peer.SendAsync("bundle", fields)).Field("bundle");
+    }
+
+    public Task<PeerResponse> TryProcessBundleAsync(Party owner, JsonElement bundle)
+    {
+        var fields = With(owner);
+        fields["bundle"] = JsonNode.Parse(bundle.GetRawText());
+        return Peer.SendAsync("process_bundle", fields);
+    }
+
+    public async Task ProcessBundleAsync(Party owner, JsonElement bundle) =>
+        (await TryProcessBundleAsync(owner, bundle)).EnsureOk();
+
+    /// <summary>Fetches <paramref name="owner"/>'s bundle and processes it: a session towards the owner.</summary>
+    public async Task StartSessionWithAsync(Party owner, bool oneTimePreKey = true, bool lastResortKyber = false) =>
+        await ProcessBundleAsync(owner, await owner.BundleAsync(oneTimePreKey, lastResortKyber));
+
+    public Task<PeerResponse> TryEncryptAsync(Party to, byte[] plaintext)
+    {
+        var fields = With(to);
+        fields["plaintext"] = Convert.ToBase64String(plaintext);
+        return Peer.SendAsync("encrypt", fields);
+    }
+
+    public async Task<Ciphertext> EncryptAsync(Party to, byte[] plaintext)
+    {
+        var answer = (await TryEncryptAsync(to, plaintext)).EnsureOk();
+        return new Ciphertext(answer.Int("type"), answer.Bytes("ciphertext"));
+    }
+
+    /// <summary>Encrypts every plaintext in order, with up to the contract's 128 requests in flight.</summary>
+    public async Task<Ciphertext[]> EncryptManyAsync(Party to, IReadOnlyList<byte[]> plaintexts)
+    {
+        var answers = new Task<PeerResponse>[plaintexts.Count];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            answers[i] = TryEncryptAsync(to, plaintexts[i]);
+        }
+
+        var results = new Ciphertext[answers.Length];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            var answer = (await answers[i]).EnsureOk();
+            results[i] = new Ciphertext(answer.Int("type"), answer.Bytes("ciphertext"));
+        }
+
+        return results;
+    }
+
+    public Task<PeerResponse> TryDecryptAsync(Party from, Ciphertext message)
+    {
+        var fields = With(from);
+        fields["type"] = message.Type;
+        fields["ciphertext"] = Convert.ToBase64String(message.Bytes);
+        return Peer.SendAsync("decrypt", fields);
+    }
+
+    public async Task<byte[]> DecryptAsync(Party from, Ciphertext message) =>
+        (await TryDecryptAsync(from, message)).Bytes("plaintext");
+
+    public async Task<bool> HasSessionAsync(Party other) =>
+        (await Peer.SendAsync("has_session", With(other))).Bool("session");
+
+    public async Task DeleteSessionAsync(Party other) =>
+        (await Peer.SendAsync("delete_session", With(other))).EnsureOk();
+
+    public async Task ResetIdentityAsync()
+    {
+        var reset = (await Peer.SendAsync("reset_identity", Self())).EnsureOk();
+        IdentityKey = reset.Bytes("identityKey");
+        RegistrationId = reset.Int("registrationId");
+    }
+
+    public async Task TrustAsync(Party other, byte[] identityKey)
+    {
+        var fields = Self();
+        fields["peer"] = other.Name;
+        fields["identityKey"] = Convert.ToBase64String(identityKey);
+        (await Peer.SendAsync("trust", fields)).EnsureOk();
+    }
+
+    public Task<PeerResponse> TryFingerprintAsync(Party other, int? iterations = null, int? version = null)
+    {
+        var fields = With(other);
+        if (iterations is { } i)
+        {
+            fields["iterations"] = i;
+        }
+
+        if (version is { } v)
+        {
+            fields["version"] = v;
+        }
+
+        return Peer.SendAsync("fingerprint", fields);
+    }
+
+    public override string ToString() => $"{Name}.{Device} in {Peer.Label}";
+}
