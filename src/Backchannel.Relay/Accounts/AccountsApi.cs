@@ -1,0 +1,83 @@
+using Backchannel.Relay.Auth;
+using Backchannel.Relay.Infrastructure;
+using Backchannel.Relay.Keys;
+using Backchannel.Relay.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Backchannel.Relay.Accounts;
+
+/// <summary>Registration (<c>POST /v1/accounts</c>): a random account id, device 1, its credential hash and first prekeys.</summary>
+internal static class AccountsApi
+{
+    /// <summary>libsignal registration ids are 14 bits; anything in 16 bits is accepted as opaque.</summary>
+    private const int MaxRegistrationId = 0xFFFF;
+
+    private const int FirstDevice = 1;
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/v1/accounts", RegisterAsync).AllowAnonymous();
+        return routes;
+    }
+
+    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(
+        HttpRequest request, IAccountStore accounts, IPreKeyStore preKeys, RelayLimits limits, TimeProvider time,
+        ILogger<RegisterRequest> logger, CancellationToken cancellationToken)
+    {
+        (RegisterRequest? body, ProblemHttpResult? problem) = await JsonBody.ReadAsync<RegisterRequest>(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (!Credentials.IsWellFormed(body.Credential))
+        {
+            return Problems.BadRequest($"credential must be {Credentials.MinLength} to {Credentials.MaxLength} base64url characters.");
+        }
+
+        if (body.RegistrationId is not int registrationId || registrationId is < 0 or > MaxRegistrationId)
+        {
+            return Problems.BadRequest($"registrationId must be a number from 0 to {MaxRegistrationId}.");
+        }
+
+        if (KeyValidation.CheckIdentityKey(body.IdentityKey, limits) is string identityError)
+        {
+            return Problems.BadRequest(identityError);
+        }
+
+        if (body.SignedPreKey is null || body.KyberLastResortPreKey is null)
+        {
+            return Problems.BadRequest("signedPreKey and kyberLastResortPreKey are required.");
+        }
+
+        var keys = new KeysUploadRequest
+        {
+            SignedPreKey = body.SignedPreKey,
+            KyberLastResortPreKey = body.KyberLastResortPreKey,
+            PreKeys = body.PreKeys,
+            KyberPreKeys = body.KyberPreKeys,
+        };
+        if (KeyValidation.TryConvert(keys, limits, out PreKeyUpdate update) is string keyError)
+        {
+            return Problems.BadRequest(keyError);
+        }
+
+        // Keys first, then the account: until the account exists nobody can reach the keys, so a failure
+        // between the two leaves nothing visible (the client registers again under a new id).
+        var device = new DeviceAddress(Guid.NewGuid(), FirstDevice);
+        await preKeys.UpdateAsync(device, update, limits.MaxStoredPreKeysPerKind, cancellationToken).ConfigureAwait(false);
+        var record = new DeviceRecord(device, registrationId, Credentials.Hash(body.Credential!), time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (!await accounts.CreateAsync(device.Account, body.IdentityKey!, record, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("A random account id collided.");
+        }
+
+        logger.AccountRegistered();
+        string account = Ids.Format(device.Account);
+        return TypedResults.Created((string?)null, new RegisterResponse(account, FirstDevice));
+    }
+}

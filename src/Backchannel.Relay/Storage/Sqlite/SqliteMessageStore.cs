@@ -1,0 +1,120 @@
+using Microsoft.Data.Sqlite;
+
+namespace Backchannel.Relay.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="IMessageStore"/> on the relay's SQLite file (table <c>messages</c>, unique on recipient and id).
+/// A batch is one write transaction committed with <c>synchronous=FULL</c> (see <see cref="SqliteDatabase"/>).
+/// </summary>
+internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStore
+{
+    public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return database.WriteAsync(async (connection, transaction) =>
+        {
+            var stored = new bool[messages.Count];
+            var touched = new HashSet<DeviceAddress>();
+            for (int i = 0; i < messages.Count; i++)
+            {
+                NewMessage m = messages[i];
+                using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
+                    """
+                    INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp)
+                    VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts)
+                    ON CONFLICT (account, device, id) DO NOTHING;
+                    """,
+                    ("@a", SqliteDatabase.Key(m.Recipient.Account)), ("@d", m.Recipient.Device), ("@id", SqliteDatabase.Key(m.Id)),
+                    ("@s", SqliteDatabase.Key(m.Source.Account)), ("@sd", m.Source.Device), ("@t", m.Type), ("@c", m.Content),
+                    ("@ts", m.ServerTimestamp));
+                stored[i] = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                if (stored[i])
+                {
+                    touched.Add(m.Recipient);
+                }
+            }
+
+            foreach (DeviceAddress recipient in touched)
+            {
+                if (await CountAsync(connection, transaction, recipient, cancellationToken).ConfigureAwait(false) > maxPendingPerDevice)
+                {
+                    return (StoreMessagesResult.MailboxFull(recipient), false);
+                }
+            }
+
+            return (new StoreMessagesResult(stored, null), true);
+        }, cancellationToken);
+    }
+
+    public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return database.ReadAsync(async connection =>
+        {
+            using SqliteCommand select = SqliteDatabase.Command(connection, null,
+                """
+                SELECT seq, id, source, source_device, type, content, server_timestamp FROM messages
+                WHERE account = @a AND device = @d AND seq > @after
+                ORDER BY seq LIMIT @n;
+                """,
+                ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device), ("@after", afterSequence), ("@n", limit + 1));
+            using SqliteDataReader reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var page = new List<StoredMessage>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                page.Add(new StoredMessage(
+                    Guid.Parse(reader.GetString(1)),
+                    new DeviceAddress(Guid.Parse(reader.GetString(2)), reader.GetInt32(3)),
+                    reader.GetInt32(4),
+                    (byte[])reader[5],
+                    reader.GetInt64(6),
+                    reader.GetInt64(0)));
+            }
+
+            bool more = page.Count > limit;
+            if (more)
+            {
+                page.RemoveAt(limit);
+            }
+
+            return new MessagePage(page, more);
+        }, cancellationToken);
+    }
+
+    public Task<int> AckAsync(DeviceAddress recipient, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return database.WriteAsync(async (connection, transaction) =>
+        {
+            int deleted = 0;
+            foreach (Guid id in ids.Distinct())
+            {
+                using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
+                    "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;",
+                    ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device), ("@id", SqliteDatabase.Key(id)));
+                deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return (deleted, true);
+        }, cancellationToken);
+    }
+
+    public Task<int> DeleteExpiredAsync(long serverTimestampBefore, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
+                "DELETE FROM messages WHERE server_timestamp < @before;", ("@before", serverTimestampBefore));
+            return (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false), true);
+        }, cancellationToken);
+
+    public Task<int> CountAsync(DeviceAddress recipient, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => CountAsync(connection, null, recipient, cancellationToken), cancellationToken);
+
+    private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? transaction, DeviceAddress recipient, CancellationToken cancellationToken)
+    {
+        using SqliteCommand count = SqliteDatabase.Command(connection, transaction,
+            "SELECT COUNT(*) FROM messages WHERE account = @a AND device = @d;",
+            ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device));
+        return Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

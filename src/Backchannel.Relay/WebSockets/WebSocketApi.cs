@@ -1,0 +1,38 @@
+using System.Security.Claims;
+using Backchannel.Relay.Auth;
+using Backchannel.Relay.Infrastructure;
+using Backchannel.Relay.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Backchannel.Relay.WebSockets;
+
+/// <summary><c>GET /v1/websocket</c>: push of the caller's mailbox (docs/relay-api.md, WebSocket push).</summary>
+internal static class WebSocketApi
+{
+    public static IEndpointRouteBuilder MapWebSockets(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/v1/websocket", ConnectAsync).RequireAuthorization();
+        return routes;
+    }
+
+    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ConnectAsync(
+        HttpContext context, ClaimsPrincipal user, IMessageStore messages, MessageNotifier notifier, RelayLimits limits,
+        IHostApplicationLifetime lifetime, ILogger<WebSocketSession> logger)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return Problems.BadRequest("This endpoint needs a WebSocket upgrade.");
+        }
+
+        using System.Net.WebSockets.WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, context.RequestAborted);
+        var session = new WebSocketSession(socket, user.GetDevice(), messages, notifier, limits, logger);
+        await session.RunAsync(stopping.Token).ConfigureAwait(false);
+        return TypedResults.Empty;
+    }
+}

@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Backchannel.Relay.Infrastructure;
+using Backchannel.Relay.Messages;
+using Backchannel.Relay.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Backchannel.Relay.WebSockets;
+
+/// <summary>
+/// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then whatever the
+/// notifier signals, reading the store after a cursor so nothing goes twice on one connection; a receive loop
+/// takes ack frames. Either loop ending ends the session; neither lets an exception escape. What is sent and
+/// not acknowledged stays in the store for the next connection.
+/// </summary>
+internal sealed class WebSocketSession(
+    WebSocket socket, DeviceAddress device, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger)
+{
+    /// <summary>Messages read from the store at a time while pushing.</summary>
+    private const int PageSize = 100;
+
+    /// <summary>How long a closing handshake may take before the socket is dropped.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Runs until the client leaves, the connection breaks, or <paramref name="stopping"/> fires.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        logger.WebSocketOpened();
+        using MessageNotifier.Subscription subscription = notifier.Subscribe(device);
+        using var sendCancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var receiveCancellation = new CancellationTokenSource();
+        Task<string> receive = ReceiveLoopAsync(receiveCancellation.Token);
+        Task<string> send = SendLoopAsync(subscription, sendCancellation.Token);
+
+        string reason;
+        if (await Task.WhenAny(receive, send).ConfigureAwait(false) == receive)
+        {
+            reason = await receive.ConfigureAwait(false);
+            await sendCancellation.CancelAsync().ConfigureAwait(false);
+            await send.ConfigureAwait(false);
+            await CloseOutputAsync(WebSocketCloseStatus.NormalClosure).ConfigureAwait(false);
+        }
+        else
+        {
+            reason = await send.ConfigureAwait(false);
+            WebSocketCloseStatus status = stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.InternalServerError;
+            await CloseOutputAsync(status).ConfigureAwait(false);
+            receiveCancellation.CancelAfter(CloseTimeout);
+            await receive.ConfigureAwait(false);
+        }
+
+        logger.WebSocketClosed(reason);
+    }
+
+    private async Task<string> SendLoopAsync(MessageNotifier.Subscription subscription, CancellationToken cancellationToken)
+    {
+        try
+        {
+            long cursor = await SendPendingAsync(0, cancellationToken).ConfigureAwait(false);
+            await SendAsync(new WebSocketFrame(WebSocketFrame.EmptyType), cancellationToken).ConfigureAwait(false);
+            while (await subscription.WaitAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cursor = await SendPendingAsync(cursor, cancellationToken).ConfigureAwait(false);
+            }
+
+            return "unsubscribed";
+        }
+        catch (OperationCanceledException)
+        {
+            return "stopped";
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        {
+            return "connection lost while sending";
+        }
+        catch (DbException e)
+        {
+            logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
+            return "storage unavailable";
+        }
+    }
+
+    /// <summary>Sends every pending message after <paramref name="cursor"/>, oldest first; returns the new cursor.</summary>
+    private async Task<long> SendPendingAsync(long cursor, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            MessagePage page = await messages.FetchAsync(device, PageSize, cursor, cancellationToken).ConfigureAwait(false);
+            foreach (StoredMessage message in page.Messages)
+            {
+                await SendAsync(new WebSocketFrame(WebSocketFrame.MessageType, IncomingMessageDto.From(message)), cancellationToken).ConfigureAwait(false);
+                cursor = message.Sequence;
+            }
+
+            if (!page.More)
+            {
+                return cursor;
+            }
+        }
+    }
+
+    private async Task SendAsync(WebSocketFrame frame, CancellationToken cancellationToken)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(frame, RelayJson.Options);
+        await socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(limits.MaxWebSocketFrameBytes);
+        try
+        {
+            while (true)
+            {
+                int length = 0;
+                bool tooLong = false;
+                ValueWebSocketReceiveResult part;
+                do
+                {
+                    Memory<byte> space = buffer.AsMemory(length, limits.MaxWebSocketFrameBytes - length);
+                    if (space.IsEmpty)
+                    {
+                        // Over the limit: keep draining the frame into the start of the buffer, then drop it.
+                        tooLong = true;
+                        length = 0;
+                        space = buffer.AsMemory(0, limits.MaxWebSocketFrameBytes);
+                    }
+
+                    part = await socket.ReceiveAsync(space, cancellationToken).ConfigureAwait(false);
+                    if (part.MessageType == WebSocketMessageType.Close)
+                    {
+                        return "closed by client";
+                    }
+
+                    length += part.Count;
+                }
+                while (!part.EndOfMessage);
+
+                if (tooLong || part.MessageType != WebSocketMessageType.Text)
+                {
+                    logger.WebSocketFrameIgnored(tooLong ? "too long" : "not text");
+                    continue;
+                }
+
+                await HandleFrameAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return "stopped";
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        {
+            return "connection lost";
+        }
+        catch (DbException e)
+        {
+            logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
+            return "storage unavailable";
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task HandleFrameAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize<ClientFrame>(json.Span, RelayJson.Options);
+        }
+        catch (JsonException)
+        {
+            logger.WebSocketFrameIgnored("not JSON");
+            return;
+        }
+
+        if (frame?.Type != WebSocketFrame.AckType || !Ids.TryParse(frame.Id, out Guid id))
+        {
+            logger.WebSocketFrameIgnored("not an ack");
+            return;
+        }
+
+        await messages.AckAsync(device, [id], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task CloseOutputAsync(WebSocketCloseStatus status)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(CloseTimeout);
+        try
+        {
+            await socket.CloseOutputAsync(status, null, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client is gone already; nothing to tell it.
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Backchannel.Relay.Storage;
+using Backchannel.Relay.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Backchannel.Relay.Tests.WebSockets;
+
+public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task The_socket_pushes_the_backlog_then_empty_then_live_messages_and_takes_acks()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string first = RelayClient.NewId();
+        string second = RelayClient.NewId();
+        await alice.SendMessagesAsync(RelayClient.Message(first, bob.Account, 1, [1]), RelayClient.Message(second, bob.Account, 1, [2]));
+
+        using ClientWebSocket socket = await ConnectAsync(bob);
+        Assert.Equal(first, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
+        JsonObject secondFrame = await ReceiveAsync(socket);
+        Assert.Equal("message", (string)secondFrame["type"]!);
+        Assert.Equal(second, (string)secondFrame["message"]!["id"]!);
+        Assert.Equal(alice.Account, (string)secondFrame["message"]!["source"]!);
+        JsonObject empty = await ReceiveAsync(socket);
+        Assert.Equal("empty", (string)empty["type"]!);
+        Assert.Single(empty);
+
+        string live = RelayClient.NewId();
+        await alice.SendMessagesAsync(RelayClient.Message(live, bob.Account, 1, [3]));
+        JsonObject pushed = await ReceiveAsync(socket);
+        Assert.Equal(live, (string)pushed["message"]!["id"]!);
+        Assert.Equal([3], Convert.FromBase64String((string)pushed["message"]!["content"]!));
+
+        foreach (string id in new[] { first, second, live })
+        {
+            await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = id });
+        }
+
+        await EventuallyAsync(async () => (await bob.FetchAsync())["messages"]!.AsArray().Count == 0);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Unacknowledged_messages_come_again_on_the_next_connection()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string id = RelayClient.NewId();
+        await alice.SendMessagesAsync(RelayClient.Message(id, bob.Account, 1, [1]));
+
+        using (ClientWebSocket socket = await ConnectAsync(bob))
+        {
+            Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+
+        using ClientWebSocket again = await ConnectAsync(bob);
+        Assert.Equal(id, (string)(await ReceiveAsync(again))["message"]!["id"]!);
+        Assert.Equal("empty", (string)(await ReceiveAsync(again))["type"]!);
+    }
+
+    [Fact]
+    public async Task Garbage_frames_are_ignored_and_the_socket_keeps_working()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        using ClientWebSocket socket = await ConnectAsync(bob);
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{not json"), WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.SendAsync(new byte[10_000], WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.SendAsync(new byte[3], WebSocketMessageType.Binary, true, CancellationToken.None);
+        await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = "NOT-A-UUID" });
+
+        string id = RelayClient.NewId();
+        await alice.SendMessagesAsync(RelayClient.Message(id, bob.Account, 1, [1]));
+        Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
+    }
+
+    [Fact]
+    public async Task A_client_that_vanishes_leaves_no_subscription_behind()
+    {
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        MessageNotifier notifier = relay.Server.Services.GetRequiredService<MessageNotifier>();
+        ClientWebSocket socket = await ConnectAsync(bob);
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        Assert.True(IsSubscribed(notifier, bob));
+
+        socket.Abort();
+        socket.Dispose();
+
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        await alice.SendMessagesAsync(RelayClient.Message(RelayClient.NewId(), bob.Account, 1, [1]));
+        await EventuallyAsync(() => Task.FromResult(!IsSubscribed(notifier, bob)));
+    }
+
+    [Fact]
+    public async Task Without_credentials_the_socket_is_refused_with_401()
+    {
+        using var socket = new ClientWebSocket();
+        var uri = new Uri(relay.BaseAddress, "/v1/websocket");
+        var ws = new UriBuilder(uri) { Scheme = "ws" }.Uri;
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(ws, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
+    }
+
+    [Fact]
+    public async Task A_plain_get_of_the_socket_endpoint_is_400()
+    {
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        using HttpResponseMessage response = await bob.SendAsync(HttpMethod.Get, "/v1/websocket");
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    private static bool IsSubscribed(MessageNotifier notifier, RelayClient client) =>
+        notifier.CountSubscribers(new DeviceAddress(Guid.Parse(client.Account), client.Device)) > 0;
+
+    private async Task<ClientWebSocket> ConnectAsync(RelayClient client)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", client.Authorization().ToString());
+        var uri = new UriBuilder(new Uri(relay.BaseAddress, "/v1/websocket")) { Scheme = "ws" }.Uri;
+        using var timeout = new CancellationTokenSource(Timeout);
+        await socket.ConnectAsync(uri, timeout.Token);
+        return socket;
+    }
+
+    private static async Task<JsonObject> ReceiveAsync(ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var buffer = new byte[128 * 1024];
+        int length = 0;
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), timeout.Token);
+            length += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+        return JsonNode.Parse(buffer.AsSpan(0, length))!.AsObject();
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, JsonObject frame) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(frame.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        DateTime deadline = DateTime.UtcNow + Timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}
