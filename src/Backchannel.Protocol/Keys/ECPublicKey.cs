@@ -52,10 +52,12 @@ public sealed class ECPublicKey : IEquatable<ECPublicKey>
     internal ReadOnlySpan<byte> Raw => _serialized.AsSpan(1);
 
     /// <summary>
-    /// True when the u-coordinate is in canonical form (high bit clear, u &lt; p), as libsignal requires of
-    /// received base keys since v0.80.1 (LIBSIGNAL-FACTS.md §4.1).
+    /// True when the u-coordinate is in canonical form (high bit clear, u &lt; p) and torsion-free, as libsignal
+    /// requires of received base keys since v0.80.1 (LIBSIGNAL-FACTS.md §4.1).
     /// </summary>
-    internal bool IsCanonical()
+    internal bool IsCanonical() => IsReducedWithHighBitClear() && Curve25519.IsTorsionFree(Raw);
+
+    private bool IsReducedWithHighBitClear()
     {
         var raw = Raw;
         if ((raw[31] & 0x80) != 0)

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Security.Cryptography;
 
 namespace Backchannel.Protocol.Primitives;
@@ -11,9 +10,6 @@ namespace Backchannel.Protocol.Primitives;
 internal static unsafe class XEdDsa
 {
     internal const int SignatureLength = 64;
-
-    // p = 2^255 - 19, the field prime of Curve25519 (RFC 7748 §4.1).
-    private static readonly BigInteger P = (BigInteger.One << 255) - 19;
 
     // hash_1 prefix of the XEdDSA spec §2.5: 0xFE followed by 31 bytes 0xFF.
     private static ReadOnlySpan<byte> NoncePrefix =>
@@ -105,25 +101,8 @@ internal static unsafe class XEdDsa
         }
         Sodium.EnsureInitialized();
 
-        // Birational map u -> y = (u - 1) / (u + 1) (XEdDSA spec §2.2). Public data: variable time is fine.
-        Span<byte> uBytes = stackalloc byte[32];
-        montgomeryPublic.CopyTo(uBytes);
-        uBytes[31] &= 0x7F;
-        var u = new BigInteger(uBytes, isUnsigned: true, isBigEndian: false);
-        if (u >= P)
-        {
-            return false;
-        }
-        var denominator = (u + 1) % P;
-        if (denominator.IsZero)
-        {
-            return false;
-        }
-        var y = ((u - 1 + P) % P) * BigInteger.ModPow(denominator, P - 2, P) % P;
-
         Span<byte> edPublic = stackalloc byte[32];
-        edPublic.Clear();
-        if (!y.TryWriteBytes(edPublic, out _, isUnsigned: true, isBigEndian: false))
+        if (!Curve25519.TryMontgomeryToEdwardsY(montgomeryPublic, edPublic))
         {
             return false;
         }

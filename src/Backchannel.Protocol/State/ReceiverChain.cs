@@ -46,4 +46,7 @@ internal sealed class ReceiverChain
         }
         return null;
     }
+
+    /// <inheritdoc />
+    public override string ToString() => nameof(ReceiverChain);
 }

@@ -243,4 +243,7 @@ internal sealed class SessionState
             throw new InvalidMessageException("invalid key in session record");
         }
     }
+
+    /// <inheritdoc />
+    public override string ToString() => nameof(SessionState);
 }
