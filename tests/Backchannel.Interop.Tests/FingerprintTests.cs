@@ -7,6 +7,17 @@ namespace Backchannel.Interop.Tests;
 /// <summary>Scenario 12: both sides compute the same safety number, and scannable codes that cross (LIBSIGNAL-FACTS §4.12).</summary>
 public sealed class FingerprintTests(PeerPool pool) : InteropTest(pool)
 {
+    /// <summary>
+    /// Pairings with the newest libsignal. It refuses a 1:1 session with a peer without SPQR, and its <c>trust</c>
+    /// records no identity, so each side learns the other's identity key by processing the other's bundle.
+    /// </summary>
+    public static TheoryData<PeerKind, PeerKind> WithLatest => new()
+    {
+        { PeerKind.Dotnet, PeerKind.LibsignalLatest },
+        { PeerKind.LibsignalLatest, PeerKind.Dotnet },
+        { PeerKind.LibsignalLatest, PeerKind.LibsignalLatest },
+    };
+
     [Theory]
     [MemberData(nameof(Pairings.All), MemberType = typeof(Pairings))]
     public Task Safety_numbers_agree_on_both_sides_in_every_pairing(PeerKind initiator, PeerKind responder) =>
@@ -26,11 +37,28 @@ public sealed class FingerprintTests(PeerPool pool) : InteropTest(pool)
         await Expect.ErrorAsync(bob.TryFingerprintAsync(alice), "NoSession", "fingerprint before anything is known of the peer");
     }
 
+    [Theory]
+    [MemberData(nameof(WithLatest))]
+    public async Task Safety_numbers_agree_with_the_newest_libsignal_once_each_side_processed_the_others_bundle(PeerKind initiator, PeerKind responder)
+    {
+        var (alice, bob) = await PartiesAsync(initiator, responder);
+        await Expect.ErrorAsync(alice.TryFingerprintAsync(bob), "NoSession", "fingerprint before anything is known of the peer");
+        await alice.StartSessionWithAsync(bob);
+        await bob.StartSessionWithAsync(alice);
+
+        await CompareAsync(alice, bob, iterations: null, version: null);
+        await CompareAsync(alice, bob, iterations: 1024, version: 1);
+    }
+
     private async Task CompareAsync(PeerKind initiator, PeerKind responder, int? iterations, int? version)
     {
         var (alice, bob) = await PartiesAsync(initiator, responder);
         await EstablishAsync(alice, bob);
+        await CompareAsync(alice, bob, iterations, version);
+    }
 
+    private static async Task CompareAsync(Party alice, Party bob, int? iterations, int? version)
+    {
         var ofAlice = (await alice.TryFingerprintAsync(bob, iterations, version)).EnsureOk();
         var ofBob = (await bob.TryFingerprintAsync(alice, iterations, version)).EnsureOk();
         var aliceNumber = ofAlice.String("displayable");

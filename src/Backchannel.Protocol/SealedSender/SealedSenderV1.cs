@@ -97,7 +97,9 @@ internal static class SealedSenderV1
         CryptographicOperations.ZeroMemory(contentBytes);
         if (!content.Sender.IdentityKey.PublicKey.Equals(senderStatic))
         {
-            throw new InvalidMessageException("sender certificate key does not match message key");
+            // The envelope is intact but the certificate names someone else: a certificate failure, as libsignal's
+            // "invalid sealed sender message: sender certificate key does not match message key" maps (DESIGN.md §4.1).
+            throw new InvalidCertificateException("sender certificate key does not match message key");
         }
         return content;
     }

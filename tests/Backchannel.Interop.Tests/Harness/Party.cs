@@ -47,6 +47,16 @@ public sealed class Party
         return party;
     }
 
+    /// <summary>A party of the same name and device in another peer process, with its own identity there.</summary>
+    public async Task<Party> NamesakeInAsync(PeerProcess peer)
+    {
+        var party = new Party(peer, Name, Device);
+        var created = (await peer.SendAsync("create", party.Self())).EnsureOk();
+        party.IdentityKey = created.Bytes("identityKey");
+        party.RegistrationId = created.Int("registrationId");
+        return party;
+    }
+
     public JsonObject Self() => new() { ["name"] = Name, ["device"] = Device };
 
     public JsonObject With(Party other)
@@ -157,6 +167,103 @@ public sealed class Party
         }
 
         return Peer.SendAsync("fingerprint", fields);
+    }
+
+    public async Task<byte[]> GroupDistributionAsync(Guid distributionId)
+    {
+        var fields = Self();
+        fields["distributionId"] = distributionId.ToString("D");
+        return (await Peer.SendAsync("group_distribution", fields)).Bytes("message");
+    }
+
+    public Task<PeerResponse> TryGroupProcessAsync(Party sender, byte[] distributionMessage)
+    {
+        var fields = FromSender(sender);
+        fields["message"] = Convert.ToBase64String(distributionMessage);
+        return Peer.SendAsync("group_process", fields);
+    }
+
+    public async Task GroupProcessAsync(Party sender, byte[] distributionMessage) =>
+        (await TryGroupProcessAsync(sender, distributionMessage)).EnsureOk();
+
+    public Task<PeerResponse> TryGroupEncryptAsync(Guid distributionId, byte[] plaintext)
+    {
+        var fields = Self();
+        fields["distributionId"] = distributionId.ToString("D");
+        fields["plaintext"] = Convert.ToBase64String(plaintext);
+        return Peer.SendAsync("group_encrypt", fields);
+    }
+
+    /// <summary>Encrypts every plaintext in order with our sender key, with up to the contract's 128 requests in flight.</summary>
+    public async Task<byte[][]> GroupEncryptManyAsync(Guid distributionId, IReadOnlyList<byte[]> plaintexts)
+    {
+        var answers = new Task<PeerResponse>[plaintexts.Count];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            answers[i] = TryGroupEncryptAsync(distributionId, plaintexts[i]);
+        }
+
+        var results = new byte[answers.Length][];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            results[i] = (await answers[i]).Bytes("ciphertext");
+        }
+
+        return results;
+    }
+
+    public Task<PeerResponse> TryGroupDecryptAsync(Party sender, byte[] ciphertext)
+    {
+        var fields = FromSender(sender);
+        fields["ciphertext"] = Convert.ToBase64String(ciphertext);
+        return Peer.SendAsync("group_decrypt", fields);
+    }
+
+    /// <summary>
+    /// A sender certificate naming this party, its server certificate signed by <paramref name="trustRootPrivateKey"/>;
+    /// it certifies <paramref name="identityKey"/> when given (an extension of the contract), else our own.
+    /// </summary>
+    public async Task<byte[]> SenderCertificateAsync(byte[] trustRootPrivateKey, byte[] serverPrivateKey, uint serverKeyId, long expires, byte[]? identityKey = null)
+    {
+        var fields = Self();
+        if (identityKey is not null)
+        {
+            fields["identityKey"] = Convert.ToBase64String(identityKey);
+        }
+
+        fields["trustRootPrivateKey"] = Convert.ToBase64String(trustRootPrivateKey);
+        fields["serverPrivateKey"] = Convert.ToBase64String(serverPrivateKey);
+        fields["serverKeyId"] = serverKeyId;
+        fields["expires"] = expires;
+        return (await Peer.SendAsync("sender_certificate", fields)).Bytes("certificate");
+    }
+
+    public Task<PeerResponse> TrySealedEncryptAsync(Party to, byte[] senderCertificate, byte[] plaintext)
+    {
+        var fields = With(to);
+        fields["senderCertificate"] = Convert.ToBase64String(senderCertificate);
+        fields["plaintext"] = Convert.ToBase64String(plaintext);
+        return Peer.SendAsync("sealed_encrypt", fields);
+    }
+
+    public async Task<byte[]> SealedEncryptAsync(Party to, byte[] senderCertificate, byte[] plaintext) =>
+        (await TrySealedEncryptAsync(to, senderCertificate, plaintext)).Bytes("ciphertext");
+
+    public Task<PeerResponse> TrySealedDecryptAsync(byte[] trustRoot, long timestamp, byte[] ciphertext)
+    {
+        var fields = Self();
+        fields["trustRoot"] = Convert.ToBase64String(trustRoot);
+        fields["timestamp"] = timestamp;
+        fields["ciphertext"] = Convert.ToBase64String(ciphertext);
+        return Peer.SendAsync("sealed_decrypt", fields);
+    }
+
+    private JsonObject FromSender(Party sender)
+    {
+        var fields = Self();
+        fields["sender"] = sender.Name;
+        fields["senderDevice"] = sender.Device;
+        return fields;
     }
 
     public override string ToString() => $"{Name}.{Device} in {Peer.Label}";

@@ -15,6 +15,7 @@ internal static class PeerLocator
     {
         PeerKind.Dotnet => "tests/interop/peer-dotnet/peer",
         PeerKind.Libsignal => "tests/interop/peer-libsignal/peer",
+        PeerKind.LibsignalLatest => "tests/interop/peer-libsignal-latest/peer",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

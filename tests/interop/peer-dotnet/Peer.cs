@@ -206,7 +206,9 @@ internal sealed partial class Peer
                 using var trustRoot = ECPrivateKey.Deserialize(Bytes(r, "trustRootPrivateKey"));
                 using var serverKey = ECPrivateKey.Deserialize(Bytes(r, "serverPrivateKey"));
                 var server = ServerCertificate.Create(UInt(r, "serverKeyId"), serverKey.PublicKey(), trustRoot);
-                var certificate = SenderCertificate.Create(party.Name, null, party.Device, party.Identity.PublicKey,
+                // Optional extension: certify another identity key under this party's name and device.
+                var identity = r["identityKey"] is null ? party.Identity.PublicKey : IdentityKey.Deserialize(Bytes(r, "identityKey"));
+                var certificate = SenderCertificate.Create(party.Name, null, party.Device, identity,
                     ULong(r, "expires"), server, serverKey);
                 return new JsonObject { ["certificate"] = Convert.ToBase64String(certificate.Serialize()) };
             }

@@ -1,4 +1,8 @@
-// Interop peer backed by @signalapp/libsignal-client 0.90.0 (the live oracle; see /DESIGN.md §4.1).
+// Interop peer backed by @signalapp/libsignal-client (the live oracle; see /DESIGN.md §4.1).
+//
+// The same logic serves every pinned libsignal version: the package is loaded from the folder named by
+// PEER_LIBSIGNAL_DIR (its node_modules), else from this file's folder. peer-libsignal pins 0.90.0 (the
+// newest release that still talks to a peer without SPQR), peer-libsignal-latest the newest release.
 //
 // Protocol: one JSON request per line on stdin, one JSON response per line on stdout, in order.
 // Requests run strictly one at a time, in the order received. Nothing but response lines ever goes
@@ -9,8 +13,24 @@
 // store would. Every request that touches a party's stores runs as a transaction: on failure the
 // party's stores are rolled back to what they were before the request.
 
+import path from 'node:path';
 import readline from 'node:readline';
-import * as SignalClient from '@signalapp/libsignal-client';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const packageDir = process.env.PEER_LIBSIGNAL_DIR || path.dirname(fileURLToPath(import.meta.url));
+const libsignalDir = path.join(packageDir, 'node_modules', '@signalapp', 'libsignal-client');
+const SignalClient = await import(pathToFileURL(path.join(libsignalDir, 'dist', 'index.js')).href);
+const label = `peer-libsignal ${path.basename(packageDir)}`;
+
+// From 0.92 on the 1:1 calls take the caller's own address right after the peer's (LIBSIGNAL-FACTS P8);
+// which ones do shows in their arity, so one code path fits every pinned version.
+const takesLocalAddress = {
+  processPreKeyBundle: SignalClient.processPreKeyBundle.length > 4,
+  signalEncrypt: SignalClient.signalEncrypt.length > 4,
+  signalDecrypt: SignalClient.signalDecrypt.length > 4,
+  signalDecryptPreKey: SignalClient.signalDecryptPreKey.length > 7,
+};
+const localAddress = (fn, party) => (takesLocalAddress[fn] ? [party.address] : []);
 
 const {
   CiphertextMessageType,
@@ -575,7 +595,13 @@ const ops = {
     );
     await party.transaction(() =>
       guardAsync('key', () =>
-        SignalClient.processPreKeyBundle(bundle, address, party.sessionStore, party.identityStore),
+        SignalClient.processPreKeyBundle(
+          bundle,
+          address,
+          ...localAddress('processPreKeyBundle', party),
+          party.sessionStore,
+          party.identityStore,
+        ),
       ),
     );
     return {};
@@ -587,7 +613,13 @@ const ops = {
     const plaintext = bytesField(req, 'plaintext');
     const ct = await party.transaction(() =>
       guardAsync('message', () =>
-        SignalClient.signalEncrypt(plaintext, address, party.sessionStore, party.identityStore),
+        SignalClient.signalEncrypt(
+          plaintext,
+          address,
+          ...localAddress('signalEncrypt', party),
+          party.sessionStore,
+          party.identityStore,
+        ),
       ),
     );
     return { type: ct.type(), ciphertext: b64(ct.serialize()) };
@@ -707,6 +739,9 @@ const ops = {
     const serverPrivate = bytesField(req, 'serverPrivateKey');
     const serverKeyId = intField(req, 'serverKeyId', { max: 0xffffffff });
     const expires = intField(req, 'expires');
+    // Optional extension: certify another identity key under this party's name and device, as a server
+    // certifies whatever key a client presents (lets a test cross-check the implementations' certificates).
+    const identityKey = bytesField(req, 'identityKey', { optional: true }) ?? party.state.identityPublic;
     const cert = guard('key', () => {
       const trustRoot = PrivateKey.deserialize(trustRootPrivate);
       const serverKey = PrivateKey.deserialize(serverPrivate);
@@ -715,7 +750,7 @@ const ops = {
         party.name,
         null,
         party.device,
-        PublicKey.deserialize(party.state.identityPublic),
+        PublicKey.deserialize(identityKey),
         expires,
         server,
         serverKey,
@@ -781,6 +816,7 @@ async function decryptOne(party, address, type, bytes) {
     return SignalClient.signalDecryptPreKey(
       message,
       address,
+      ...localAddress('signalDecryptPreKey', party),
       party.sessionStore,
       party.identityStore,
       party.preKeyStore,
@@ -789,7 +825,13 @@ async function decryptOne(party, address, type, bytes) {
     );
   }
   const message = SignalMessage.deserialize(bytes);
-  return SignalClient.signalDecrypt(message, address, party.sessionStore, party.identityStore);
+  return SignalClient.signalDecrypt(
+    message,
+    address,
+    ...localAddress('signalDecrypt', party),
+    party.sessionStore,
+    party.identityStore,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -837,7 +879,7 @@ function main() {
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
   rl.on('line', (line) => {
     queue = queue.then(() => handleLine(line)).catch((err) => {
-      process.stderr.write(`peer-libsignal: internal error: ${err?.stack ?? err}\n`);
+      process.stderr.write(`${label}: internal error: ${err?.stack ?? err}\n`);
     });
   });
   rl.on('close', () => {
@@ -846,10 +888,10 @@ function main() {
 }
 
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`peer-libsignal: uncaught exception: ${err?.stack ?? err}\n`);
+  process.stderr.write(`${label}: uncaught exception: ${err?.stack ?? err}\n`);
 });
 process.on('unhandledRejection', (err) => {
-  process.stderr.write(`peer-libsignal: unhandled rejection: ${err?.stack ?? err}\n`);
+  process.stderr.write(`${label}: unhandled rejection: ${err?.stack ?? err}\n`);
 });
 
 main();
