@@ -39,14 +39,38 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 32, Level = LogLevel.Debug, Message = "Bundle served for {Devices} device(s)")]
     public static partial void BundleServed(this ILogger logger, int devices);
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Debug, Message = "Send: {Stored} stored, {Duplicates} duplicate")]
-    public static partial void MessagesStored(this ILogger logger, int stored, int duplicates);
+    [LoggerMessage(EventId = 40, Level = LogLevel.Debug, Message = "Send: {Stored} stored, {Duplicates} duplicate (sealed: {Sealed})")]
+    public static partial void MessagesStored(this ILogger logger, int stored, int duplicates, bool @sealed);
 
     [LoggerMessage(EventId = 41, Level = LogLevel.Debug, Message = "Send refused: a recipient mailbox is full")]
     public static partial void MailboxFull(this ILogger logger);
 
     [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "Expired {Count} message(s)")]
     public static partial void MessagesExpired(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Debug, Message = "Access key set")]
+    public static partial void AccessKeySet(this ILogger logger);
+
+    [LoggerMessage(EventId = 34, Level = LogLevel.Debug, Message = "Sender certificate issued")]
+    public static partial void SenderCertificateIssued(this ILogger logger);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Debug, Message = "Link token created")]
+    public static partial void LinkTokenCreated(this ILogger logger);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Debug, Message = "Device linked as device {Device}")]
+    public static partial void DeviceLinked(this ILogger logger, int device);
+
+    [LoggerMessage(EventId = 37, Level = LogLevel.Debug, Message = "Device removed ({Messages} pending message(s) dropped)")]
+    public static partial void DeviceRemoved(this ILogger logger, int messages);
+
+    [LoggerMessage(EventId = 38, Level = LogLevel.Debug, Message = "Provisioning mailbox {Event}")]
+    public static partial void Provisioning(this ILogger logger, string @event);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Sender certificate authority {State} (server key id {KeyId})")]
+    public static partial void CertificateAuthorityReady(this ILogger logger, string state, uint keyId);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "TLS certificate pin (base64 SHA-256 of its SubjectPublicKeyInfo): {Pin}")]
+    public static partial void TlsCertificatePin(this ILogger logger, string pin);
 
     [LoggerMessage(EventId = 50, Level = LogLevel.Debug, Message = "WebSocket opened")]
     public static partial void WebSocketOpened(this ILogger logger);

@@ -54,6 +54,45 @@ public sealed class RelayLimits
     /// <summary>Largest text frame a WebSocket client may send (an ack is under 100 bytes).</summary>
     public int MaxWebSocketFrameBytes { get; set; } = 4096;
 
+    /// <summary>
+    /// New credentials (<c>POST /v1/accounts</c> and <c>POST /v1/devices</c> together) per client IP address per hour:
+    /// plenty for people behind one address, few for a script filling the database.
+    /// </summary>
+    public int RegistrationsPerIpPerHour { get; set; } = 60;
+
+    /// <summary>Messages one device may send to one recipient account per minute (on top of <see cref="MessagesSentPerMinute"/>), so one sender cannot fill a mailbox alone.</summary>
+    public int MessagesPerRecipientPerMinute { get; set; } = 300;
+
+    /// <summary>Sealed messages one recipient account may receive per minute (senders are anonymous, so the bound is on the recipient).</summary>
+    public int SealedMessagesPerRecipientPerMinute { get; set; } = 600;
+
+    /// <summary>How long a sender certificate is valid (Signal issues day-long certificates).</summary>
+    public TimeSpan SenderCertificateLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a link token and a provisioning mailbox live: enough to scan a code and type a name.</summary>
+    public TimeSpan ProvisioningLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Link tokens one device may create per minute.</summary>
+    public int LinkTokensPerMinute { get; set; } = 10;
+
+    /// <summary>Provisioning mailboxes one client IP address may open per minute.</summary>
+    public int ProvisioningMailboxesPerIpPerMinute { get; set; } = 10;
+
+    /// <summary>Provisioning polls (<c>GET /v1/provisioning/{id}</c>) per client IP address per minute: one a second and some.</summary>
+    public int ProvisioningPollsPerIpPerMinute { get; set; } = 120;
+
+    /// <summary>Provisioning mailboxes open at once on the whole relay (they live in memory: at most this many times the message bound).</summary>
+    public int MaxOpenProvisioningMailboxes { get; set; } = 500;
+
+    /// <summary>Largest provisioning message (decoded): an identity key pair and a few ids fit in well under 1 KiB.</summary>
+    public int MaxProvisioningMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How long request headers may take to arrive (Kestrel drops slower connections).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a request body may arrive below 240 bytes/s before Kestrel drops the connection.</summary>
+    public TimeSpan SlowBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     internal IEnumerable<string> Validate()
     {
         if (MaxRequestBodyBytes < 1024)
@@ -70,6 +109,11 @@ public sealed class RelayLimits
             (nameof(MaxPendingMessagesPerDevice), MaxPendingMessagesPerDevice), (nameof(MaxFetchLimit), MaxFetchLimit),
             (nameof(DefaultFetchLimit), DefaultFetchLimit), (nameof(MaxAcksPerRequest), MaxAcksPerRequest),
             (nameof(MaxWebSocketFrameBytes), MaxWebSocketFrameBytes),
+            (nameof(RegistrationsPerIpPerHour), RegistrationsPerIpPerHour), (nameof(MessagesPerRecipientPerMinute), MessagesPerRecipientPerMinute),
+            (nameof(SealedMessagesPerRecipientPerMinute), SealedMessagesPerRecipientPerMinute), (nameof(LinkTokensPerMinute), LinkTokensPerMinute),
+            (nameof(ProvisioningMailboxesPerIpPerMinute), ProvisioningMailboxesPerIpPerMinute),
+            (nameof(ProvisioningPollsPerIpPerMinute), ProvisioningPollsPerIpPerMinute),
+            (nameof(MaxOpenProvisioningMailboxes), MaxOpenProvisioningMailboxes), (nameof(MaxProvisioningMessageBytes), MaxProvisioningMessageBytes),
         })
         {
             if (value < 1)
@@ -96,6 +140,16 @@ public sealed class RelayLimits
         if (MessageLifetime <= TimeSpan.Zero || ExpiryInterval <= TimeSpan.Zero)
         {
             yield return "Limits.MessageLifetime and Limits.ExpiryInterval must be positive.";
+        }
+
+        if (SenderCertificateLifetime <= TimeSpan.Zero || ProvisioningLifetime <= TimeSpan.Zero)
+        {
+            yield return "Limits.SenderCertificateLifetime and Limits.ProvisioningLifetime must be positive.";
+        }
+
+        if (RequestHeadersTimeout <= TimeSpan.Zero || SlowBodyGracePeriod <= TimeSpan.Zero)
+        {
+            yield return "Limits.RequestHeadersTimeout and Limits.SlowBodyGracePeriod must be positive.";
         }
     }
 }

@@ -38,6 +38,25 @@ public sealed class RelayOptions
     /// <summary>The clock; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// The TLS certificate for <c>https://</c> URLs (required when any URL is https): a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>,
+    /// with <see cref="CertificatePassword"/> if it has one), or a PEM certificate whose private key is in
+    /// <see cref="CertificateKeyPath"/> or in the same file. Clients pin <see cref="RelayServer.CertificatePin"/>.
+    /// </summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PKCS#12 password, or the password of an encrypted PEM key; null for none.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>The PEM private key of a PEM <see cref="CertificatePath"/>; null when the key is in the certificate file or it is PKCS#12.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>
+    /// A file holding the sender-certificate trust root's public key (33 bytes, raw or base64), used instead of
+    /// <c>DATA/trust-root.pub</c>; lets an operator keep <c>trust-root.key</c> offline once <c>server.cert</c> exists.
+    /// </summary>
+    public string? TrustRootPublicKeyFile { get; set; }
+
     internal IEnumerable<string> Validate()
     {
         if (Urls is null || Urls.Count == 0)
@@ -87,6 +106,19 @@ public sealed class RelayOptions
         if (TimeProvider is null)
         {
             yield return "TimeProvider must be set.";
+        }
+
+        if (Urls is not null && Urls.Any(u => u?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true) && string.IsNullOrWhiteSpace(CertificatePath))
+        {
+            yield return "CertificatePath must be set to serve https:// URLs.";
+        }
+
+        foreach ((string name, string? path) in new[] { (nameof(CertificatePath), CertificatePath), (nameof(CertificateKeyPath), CertificateKeyPath), (nameof(TrustRootPublicKeyFile), TrustRootPublicKeyFile) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                yield return $"{name}: '{path}' does not exist.";
+            }
         }
     }
 }

@@ -1,9 +1,14 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Backchannel.Relay.Accounts;
 using Backchannel.Relay.Auth;
+using Backchannel.Relay.Certificates;
+using Backchannel.Relay.Devices;
 using Backchannel.Relay.Health;
 using Backchannel.Relay.Infrastructure;
 using Backchannel.Relay.Keys;
 using Backchannel.Relay.Messages;
+using Backchannel.Relay.Provisioning;
 using Backchannel.Relay.Storage;
 using Backchannel.Relay.Storage.Sqlite;
 using Backchannel.Relay.WebSockets;
@@ -34,13 +39,29 @@ public sealed class RelayServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly RelayOptions _options;
+    private readonly X509Certificate2? _certificate;
     private int _state; // 0 built, 1 started, 2 stopped
 
-    private RelayServer(WebApplication app, RelayOptions options)
+    private RelayServer(WebApplication app, RelayOptions options, X509Certificate2? certificate)
     {
         _app = app;
         _options = options;
+        _certificate = certificate;
+        CertificatePin = certificate is null ? null : TlsCertificates.Pin(certificate);
     }
+
+    /// <summary>
+    /// What a client pins to trust this relay's TLS certificate: the base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (also logged at start-up); null without <see cref="RelayOptions.CertificatePath"/>.
+    /// </summary>
+    public string? CertificatePin { get; }
+
+    /// <summary>
+    /// The sender-certificate trust root's public key (33 bytes, 0x05 and the X25519 key), as
+    /// <c>GET /v1/certificate/trust-root</c> serves it. Loads (on the first start: creates) the keys under
+    /// <see cref="RelayOptions.DataDirectory"/> if <see cref="StartAsync"/> has not yet.
+    /// </summary>
+    public byte[] TrustRoot => _app.Services.GetRequiredService<SenderCertificateIssuer>().TrustRoot.Serialize();
 
     /// <summary>The addresses the relay listens on, with actual ports (after <see cref="StartAsync"/>).</summary>
     public IReadOnlyList<string> Urls => [.. _app.Urls];
@@ -77,8 +98,22 @@ public sealed class RelayServer : IAsyncDisposable
         }
 
         RelayLimits limits = options.Limits!;
+        X509Certificate2? certificate = null;
+        if (options.CertificatePath is not null)
+        {
+            try
+            {
+                certificate = TlsCertificates.Load(options);
+            }
+            catch (CryptographicException e)
+            {
+                // The message names the file, never the password.
+                throw new OptionsValidationException(nameof(RelayOptions), typeof(RelayOptions), [$"CertificatePath: cannot load the certificate ({e.Message})."]);
+            }
+        }
+
         ConfigureLogging(builder, options);
-        ConfigureKestrel(builder.WebHost, options);
+        ConfigureKestrel(builder.WebHost, options, certificate);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         if (!options.HandleProcessSignals)
         {
@@ -90,6 +125,10 @@ public sealed class RelayServer : IAsyncDisposable
         builder.Services.AddRelayStorage(options);
         builder.Services.AddSingleton<MessageNotifier>();
         builder.Services.AddSingleton<SendRateLimiter>();
+        builder.Services.AddSingleton<RecipientRateLimiters>();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<SenderCertificateIssuer>();
+        builder.Services.AddSingleton<ProvisioningMailboxes>();
         builder.Services.AddHostedService<MessageExpiryService>();
 
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = FillProblemDefaults);
@@ -113,10 +152,13 @@ public sealed class RelayServer : IAsyncDisposable
 
         app.MapHealth();
         app.MapAccounts();
+        app.MapDevices();
+        app.MapProvisioning();
+        app.MapCertificates();
         app.MapKeys();
         app.MapMessages();
         app.MapWebSockets();
-        return new RelayServer(app, options);
+        return new RelayServer(app, options, certificate);
     }
 
     /// <summary>Opens the store (creating the schema) and starts listening; returns <see cref="Urls"/>.</summary>
@@ -134,8 +176,14 @@ public sealed class RelayServer : IAsyncDisposable
         }
 
         await _app.Services.GetRequiredService<IStorageHealth>().CheckAsync(cancellationToken).ConfigureAwait(false);
+        SenderCertificateIssuer issuer = _app.Services.GetRequiredService<SenderCertificateIssuer>();
+        logger.CertificateAuthorityReady(issuer.Created ? "created" : "loaded", issuer.Certificate.KeyId);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         logger.RelayStarted(string.Join(", ", Urls), _options.Storage);
+        if (CertificatePin is not null)
+        {
+            logger.TlsCertificatePin(CertificatePin);
+        }
         return Urls;
     }
 
@@ -168,6 +216,7 @@ public sealed class RelayServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _certificate?.Dispose();
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder, RelayOptions options)
@@ -192,17 +241,29 @@ public sealed class RelayServer : IAsyncDisposable
         }
     }
 
-    private static void ConfigureKestrel(IWebHostBuilder webHost, RelayOptions options)
+    private static void ConfigureKestrel(IWebHostBuilder webHost, RelayOptions options, X509Certificate2? certificate)
     {
         webHost.UseUrls([.. options.Urls]);
+        if (certificate is not null)
+        {
+            // The slim builder leaves HTTPS out unless asked.
+            webHost.UseKestrelHttpsConfiguration();
+        }
+
         webHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            if (certificate is not null)
+            {
+                // Every https:// URL is served with this certificate.
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
+
             kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes;
             // Slow clients: a body must arrive at 240 B/s after a 5 s grace; headers within 15 s.
-            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
-            kestrel.Limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: options.Limits.SlowBodyGracePeriod);
+            kestrel.Limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: options.Limits.SlowBodyGracePeriod);
+            kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestLineSize = 8 * 1024;

@@ -38,15 +38,61 @@ public sealed class RelayClient(HttpClient http)
         return body;
     }
 
-    public async Task<RelayClient> RegisterAsync(int preKeys = 3, int kyberPreKeys = 3)
+    public byte[] IdentityKey { get; private set; } = [];
+
+    public async Task<RelayClient> RegisterAsync(int preKeys = 3, int kyberPreKeys = 3, byte[]? accessKey = null)
     {
         Credential = TestKeys.Credential();
-        using HttpResponseMessage response = await Http.PostAsync("/v1/accounts", Json(RegistrationBody(Credential, preKeys, kyberPreKeys)));
+        JsonObject body = RegistrationBody(Credential, preKeys, kyberPreKeys);
+        IdentityKey = Convert.FromBase64String((string)body["identityKey"]!);
+        if (accessKey is not null)
+        {
+            body["accessKey"] = Convert.ToBase64String(accessKey);
+        }
+
+        using HttpResponseMessage response = await Http.PostAsync("/v1/accounts", Json(body));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         JsonObject answer = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Account = (string)answer["account"]!;
         Device = (int)answer["device"]!;
         return this;
+    }
+
+    /// <summary>Links a new device to this client's account (link token, then <c>POST /v1/devices</c>) and returns it.</summary>
+    public async Task<RelayClient> LinkNewDeviceAsync(string? name = null, int preKeys = 2)
+    {
+        JsonObject token = await PostJsonAsync("/v1/devices/link-token");
+        var linked = new RelayClient(Http) { Credential = TestKeys.Credential(), IdentityKey = IdentityKey };
+        JsonObject body = LinkBody(Account, (string)token["token"]!, linked.Credential, name, preKeys);
+        using HttpResponseMessage response = await Http.PostAsync("/v1/devices", Json(body));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        JsonObject answer = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(Account, (string)answer["account"]!);
+        linked.Account = Account;
+        linked.Device = (int)answer["device"]!;
+        return linked;
+    }
+
+    public static JsonObject LinkBody(string account, string token, string credential, string? name = null, int preKeys = 2)
+    {
+        JsonObject body = RegistrationBody(credential, preKeys, preKeys, firstId: 100);
+        body.Remove("identityKey");
+        body["account"] = account;
+        body["linkToken"] = token;
+        body["registrationId"] = 4321;
+        if (name is not null)
+        {
+            body["name"] = name;
+        }
+
+        return body;
+    }
+
+    public async Task<JsonObject> PostJsonAsync(string path, JsonNode? body = null)
+    {
+        using HttpResponseMessage response = await SendAsync(HttpMethod.Post, path, body);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
     public AuthenticationHeaderValue Authorization(string? credential = null) =>

@@ -27,6 +27,10 @@ public class RelayFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>
+    /// Test classes register many accounts from 127.0.0.1 and test the per-device send bound with one recipient, so
+    /// the per-IP registration and per-recipient bounds are lifted here (Abuse/ tests check those on their own relays).
+    /// </summary>
     public virtual RelayOptions CreateOptions() => new()
     {
         Urls = ["http://127.0.0.1:0"],
@@ -34,6 +38,7 @@ public class RelayFixture : IAsyncLifetime
         MinimumLogLevel = LogLevel.None,
         HandleProcessSignals = false,
         ShutdownTimeout = TimeSpan.FromSeconds(5),
+        Limits = new RelayLimits { RegistrationsPerIpPerHour = 100_000, MessagesPerRecipientPerMinute = 100_000 },
     };
 
     public async Task InitializeAsync()

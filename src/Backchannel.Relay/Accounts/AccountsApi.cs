@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Backchannel.Relay.Auth;
 using Backchannel.Relay.Infrastructure;
 using Backchannel.Relay.Keys;
@@ -10,7 +11,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Backchannel.Relay.Accounts;
 
-/// <summary>Registration (<c>POST /v1/accounts</c>): a random account id, device 1, its credential hash and first prekeys.</summary>
+/// <summary>
+/// Registration (<c>POST /v1/accounts</c>: a random account id, device 1, its credential hash and first prekeys),
+/// the access key for sealed delivery, and an account's device list for senders fanning out.
+/// </summary>
 internal static class AccountsApi
 {
     /// <summary>libsignal registration ids are 14 bits; anything in 16 bits is accepted as opaque.</summary>
@@ -20,7 +24,9 @@ internal static class AccountsApi
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/accounts", RegisterAsync).AllowAnonymous();
+        routes.MapPost("/v1/accounts", RegisterAsync).AllowAnonymous().RequireRateLimiting(RateLimits.RegistrationPolicy);
+        routes.MapPut("/v1/accounts/access-key", SetAccessKeyAsync).RequireAuthorization();
+        routes.MapGet("/v1/accounts/{account}/devices", ListDevicesAsync).RequireAuthorization();
         return routes;
     }
 
@@ -54,6 +60,11 @@ internal static class AccountsApi
             return Problems.BadRequest("signedPreKey and kyberLastResortPreKey are required.");
         }
 
+        if (body.AccessKey is not null && !AccessKeys.IsWellFormed(body.AccessKey))
+        {
+            return Problems.BadRequest($"accessKey must be {AccessKeys.Length} bytes.");
+        }
+
         var keys = new KeysUploadRequest
         {
             SignedPreKey = body.SignedPreKey,
@@ -70,8 +81,13 @@ internal static class AccountsApi
         // between the two leaves nothing visible (the client registers again under a new id).
         var device = new DeviceAddress(Guid.NewGuid(), FirstDevice);
         await preKeys.UpdateAsync(device, update, limits.MaxStoredPreKeysPerKind, cancellationToken).ConfigureAwait(false);
-        var record = new DeviceRecord(device, registrationId, Credentials.Hash(body.Credential!), time.GetUtcNow().ToUnixTimeMilliseconds());
-        if (!await accounts.CreateAsync(device.Account, body.IdentityKey!, record, cancellationToken).ConfigureAwait(false))
+        DateTimeOffset now = time.GetUtcNow();
+        var record = new DeviceRecord(device, registrationId, Credentials.Hash(body.Credential!), now.ToUnixTimeMilliseconds())
+        {
+            LastSeenAt = LastSeen.Day(now),
+        };
+        byte[]? accessKeyHash = body.AccessKey is null ? null : AccessKeys.Hash(body.AccessKey);
+        if (!await accounts.CreateAsync(device.Account, body.IdentityKey!, accessKeyHash, record, cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException("A random account id collided.");
         }
@@ -79,5 +95,42 @@ internal static class AccountsApi
         logger.AccountRegistered();
         string account = Ids.Format(device.Account);
         return TypedResults.Created((string?)null, new RegisterResponse(account, FirstDevice));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetAccessKeyAsync(
+        HttpRequest request, ClaimsPrincipal user, IAccountStore accounts, ILogger<RegisterRequest> logger, CancellationToken cancellationToken)
+    {
+        (AccessKeyRequest? body, ProblemHttpResult? problem) = await JsonBody.ReadAsync<AccessKeyRequest>(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (!AccessKeys.IsWellFormed(body.AccessKey))
+        {
+            return Problems.BadRequest($"accessKey must be {AccessKeys.Length} bytes.");
+        }
+
+        if (!await accounts.SetAccessKeyAsync(user.GetDevice().Account, AccessKeys.Hash(body.AccessKey!), cancellationToken).ConfigureAwait(false))
+        {
+            return Problems.Unauthorized(Problems.DefaultDetail(StatusCodes.Status401Unauthorized));
+        }
+
+        logger.AccessKeySet();
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<AccountDevicesResponse>, ProblemHttpResult>> ListDevicesAsync(
+        string account, IAccountStore accounts, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParse(account, out Guid accountId))
+        {
+            return Problems.BadRequest("The account must be a lowercase UUID.");
+        }
+
+        AccountRecord? record = await accounts.GetAccountAsync(accountId, cancellationToken).ConfigureAwait(false);
+        return record is null
+            ? Problems.NotFound("No such account.")
+            : TypedResults.Ok(new AccountDevicesResponse([.. record.Devices.Select(d => d.Address.Device)]));
     }
 }

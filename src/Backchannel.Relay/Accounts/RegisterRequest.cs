@@ -2,7 +2,7 @@ using Backchannel.Relay.Keys;
 
 namespace Backchannel.Relay.Accounts;
 
-/// <summary>Body of <c>POST /v1/accounts</c>: the device credential, registration id, identity key and first prekeys.</summary>
+/// <summary>Body of <c>POST /v1/accounts</c>: the device credential, registration id, identity key, first prekeys and optional access key.</summary>
 internal sealed class RegisterRequest
 {
     public string? Credential { get; set; }
@@ -18,4 +18,7 @@ internal sealed class RegisterRequest
     public List<PreKeyDto?>? PreKeys { get; set; }
 
     public List<SignedPreKeyDto?>? KyberPreKeys { get; set; }
+
+    /// <summary>Optional unidentified-access key (16 bytes) for sealed delivery.</summary>
+    public byte[]? AccessKey { get; set; }
 }

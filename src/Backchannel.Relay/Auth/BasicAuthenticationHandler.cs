@@ -13,14 +13,16 @@ namespace Backchannel.Relay.Auth;
 /// <summary>
 /// <c>Authorization: Basic base64("{account}.{device}:{credential}")</c> checked against the account store.
 /// Challenges and forbids answer with problem details. Owns authentication only; which device may touch which
-/// resource is decided by each endpoint (it acts on the caller's own device).
+/// resource is decided by each endpoint (it acts on the caller's own device). Records the day a device was last
+/// seen (<see cref="LastSeen"/>). A removed device has no record, so its credential is refused like a wrong one.
 /// </summary>
 internal sealed class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     IAccountStore accounts,
-    IProblemDetailsService problemDetails)
+    IProblemDetailsService problemDetails,
+    TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Basic";
@@ -47,6 +49,12 @@ internal sealed class BasicAuthenticationHandler(
         {
             Logger.AuthenticationFailed(record is null ? "unknown device" : "wrong credential");
             return AuthenticateResult.Fail("Unknown device or wrong credential.");
+        }
+
+        long today = LastSeen.Day(clock.GetUtcNow());
+        if (record!.LastSeenAt is not long seen || seen < today)
+        {
+            await accounts.TouchDeviceAsync(device, today, Context.RequestAborted).ConfigureAwait(false);
         }
 
         var identity = new ClaimsIdentity(

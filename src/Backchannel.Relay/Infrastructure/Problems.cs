@@ -10,6 +10,12 @@ internal static class Problems
 
     public static ProblemHttpResult NotFound(string detail) => Make(StatusCodes.Status404NotFound, "Not found", detail);
 
+    public static ProblemHttpResult Unauthorized(string detail) => Make(StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+
+    public static ProblemHttpResult Forbidden(string detail) => Make(StatusCodes.Status403Forbidden, "Forbidden", detail);
+
+    public static ProblemHttpResult Conflict(string detail) => Make(StatusCodes.Status409Conflict, "Conflict", detail);
+
     public static ProblemHttpResult PayloadTooLarge(string detail) => Make(StatusCodes.Status413PayloadTooLarge, "Payload too large", detail);
 
     public static ProblemHttpResult TooManyRequests(string detail) => Make(StatusCodes.Status429TooManyRequests, "Too many requests", detail);
@@ -25,6 +31,8 @@ internal static class Problems
         403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
         404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
         405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+        408 => "https://tools.ietf.org/html/rfc9110#section-15.5.9",
+        409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
         413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
         415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
         429 => "https://tools.ietf.org/html/rfc6585#section-4",
@@ -40,6 +48,8 @@ internal static class Problems
         403 => "The caller may not act on this resource.",
         404 => "No such resource.",
         405 => "This resource does not support that method.",
+        408 => "The request arrived too slowly.",
+        409 => "The request conflicts with the resource's state.",
         413 => "The request body is too large.",
         415 => "The request body must be JSON.",
         429 => "Too many requests; retry later.",

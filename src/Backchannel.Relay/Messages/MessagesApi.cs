@@ -12,12 +12,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Backchannel.Relay.Messages;
 
-/// <summary>Mailboxes over HTTP: send, fetch, acknowledge (docs/relay-api.md, Messages). Push is <c>WebSockets/</c>.</summary>
+/// <summary>
+/// Mailboxes over HTTP: send, sealed send, fetch, acknowledge (docs/relay-api.md, Messages). Push is <c>WebSockets/</c>.
+/// A sealed send is anonymous: it proves only that the sender holds the recipient's access key, and it is stored
+/// and logged with no trace of who sent it.
+/// </summary>
 internal static class MessagesApi
 {
     /// <summary>Ciphertext types are one byte, 0 excluded (docs/relay-api.md).</summary>
     private const int MinType = 1;
     private const int MaxType = 255;
+
+    /// <summary>The header carrying the recipient's access key on a sealed send (Signal's name).</summary>
+    public const string AccessKeyHeader = "Unidentified-Access-Key";
 
     public static IEndpointRouteBuilder MapMessages(this IEndpointRouteBuilder routes)
     {
@@ -26,12 +33,14 @@ internal static class MessagesApi
         group.MapGet("/", FetchAsync);
         group.MapDelete("/{id}", AckOneAsync);
         group.MapPost("/ack", AckManyAsync);
+        routes.MapPost("/v1/messages/sealed", SealedSendAsync).AllowAnonymous();
         return routes;
     }
 
     private static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> SendAsync(
         HttpRequest request, ClaimsPrincipal user, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier,
-        SendRateLimiter rateLimiter, RelayLimits limits, TimeProvider time, ILogger<SendRequest> logger, CancellationToken cancellationToken)
+        SendRateLimiter rateLimiter, RecipientRateLimiters recipientLimiters, RelayLimits limits, TimeProvider time, ILogger<SendRequest> logger,
+        CancellationToken cancellationToken)
     {
         (SendRequest? body, ProblemHttpResult? problem) = await JsonBody.ReadAsync<SendRequest>(request, cancellationToken).ConfigureAwait(false);
         if (body is null)
@@ -53,6 +62,89 @@ internal static class MessagesApi
             return Problems.TooManyRequests($"A device may send at most {limits.MessagesSentPerMinute} messages a minute; nothing was stored.");
         }
 
+        foreach (IGrouping<Guid, NewMessage> toAccount in batch.GroupBy(m => m.Recipient.Account))
+        {
+            if (!recipientLimiters.FromSender.TryAcquire((sender, toAccount.Key), toAccount.Count()))
+            {
+                logger.RateLimited("messages-per-recipient");
+                return Problems.TooManyRequests(
+                    $"A device may send at most {limits.MessagesPerRecipientPerMinute} messages a minute to one account; "
+                    + $"the limit for account {Ids.Format(toAccount.Key)} is reached and nothing was stored. Retry later.");
+            }
+        }
+
+        return await StoreAsync(batch, accounts, messages, notifier, limits, logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> SealedSendAsync(
+        HttpRequest request, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier,
+        RecipientRateLimiters recipientLimiters, RelayLimits limits, TimeProvider time, ILogger<SendRequest> logger, CancellationToken cancellationToken)
+    {
+        if (request.Headers.Authorization.Count > 0)
+        {
+            return Problems.BadRequest("A sealed send must not carry an Authorization header: it would name the sender.");
+        }
+
+        byte[]? accessKey = ParseAccessKey(request.Headers[AccessKeyHeader]);
+        if (accessKey is null)
+        {
+            return Problems.Unauthorized($"A sealed send needs the recipient's access key in the {AccessKeyHeader} header (base64 of {AccessKeys.Length} bytes).");
+        }
+
+        (SendRequest? body, ProblemHttpResult? problem) = await JsonBody.ReadAsync<SendRequest>(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        (List<NewMessage>? batch, string? error) = TryConvert(body, null, now, limits);
+        if (batch is null)
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        Guid to = batch[0].Recipient.Account;
+        if (batch.Any(m => m.Recipient.Account != to))
+        {
+            return Problems.BadRequest("Every message of a sealed send must go to the same account (to).");
+        }
+
+        // An unknown account, an account without an access key and a wrong key all look the same (401, same work),
+        // so this endpoint does not tell who has an account.
+        AccountRecord? account = await accounts.GetAccountAsync(to, cancellationToken).ConfigureAwait(false);
+        if (!AccessKeys.Verify(accessKey, account?.AccessKeyHash))
+        {
+            logger.AuthenticationFailed("sealed send: wrong access key");
+            return Problems.Unauthorized("The access key is wrong for this recipient.");
+        }
+
+        if (!recipientLimiters.Sealed.TryAcquire(to, batch.Count))
+        {
+            logger.RateLimited("sealed-messages-per-recipient");
+            return Problems.TooManyRequests(
+                $"An account may receive at most {limits.SealedMessagesPerRecipientPerMinute} sealed messages a minute; nothing was stored. Retry later.");
+        }
+
+        return await StoreAsync(batch, accounts, messages, notifier, limits, logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[]? ParseAccessKey(string? header)
+    {
+        if (string.IsNullOrEmpty(header) || header.Length > 64)
+        {
+            return null;
+        }
+
+        byte[] key = new byte[48];
+        return Convert.TryFromBase64String(header.Trim(), key, out int written) && written == AccessKeys.Length ? key[..written] : null;
+    }
+
+    /// <summary>Checks the recipient devices exist, stores the batch (quota permitting), wakes their sockets.</summary>
+    private static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> StoreAsync(
+        List<NewMessage> batch, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits,
+        ILogger<SendRequest> logger, CancellationToken cancellationToken)
+    {
         foreach (DeviceAddress recipient in batch.Select(m => m.Recipient).Distinct())
         {
             if (await accounts.GetDeviceAsync(recipient, cancellationToken).ConfigureAwait(false) is null)
@@ -74,7 +166,7 @@ internal static class MessagesApi
         }
 
         int stored = result.Stored.Count(s => s);
-        logger.MessagesStored(stored, batch.Count - stored);
+        logger.MessagesStored(stored, batch.Count - stored, batch[0].Sealed);
         return TypedResults.Ok(new SendResponse(
             [.. batch.Select((m, i) => new SendResultDto(Ids.Format(m.Id), result.Stored[i] ? SendResultDto.Stored : SendResultDto.Duplicate))]));
     }
@@ -134,7 +226,7 @@ internal static class MessagesApi
         return TypedResults.NoContent();
     }
 
-    private static (List<NewMessage>? Batch, string? Error) TryConvert(SendRequest body, DeviceAddress sender, long now, RelayLimits limits)
+    private static (List<NewMessage>? Batch, string? Error) TryConvert(SendRequest body, DeviceAddress? sender, long now, RelayLimits limits)
     {
         if (body.Messages is null || body.Messages.Count == 0)
         {

@@ -9,5 +9,20 @@ internal readonly record struct DeviceAddress(Guid Account, int Device)
     /// <summary>The highest device id: libsignal's device ids fit in 7 bits here.</summary>
     public const int MaxDevice = 127;
 
+    /// <summary>The lowest id in 2..127 not in <paramref name="taken"/> (a linked device's id), or 0 when all are.</summary>
+    public static int LowestFreeLinkedDevice(IReadOnlySet<int> taken)
+    {
+        ArgumentNullException.ThrowIfNull(taken);
+        for (int id = MinDevice + 1; id <= MaxDevice; id++)
+        {
+            if (!taken.Contains(id))
+            {
+                return id;
+            }
+        }
+
+        return 0;
+    }
+
     public override string ToString() => $"{Account:D}.{Device}";
 }

@@ -4,8 +4,9 @@ namespace Backchannel.Relay.Storage;
 /// Mailboxes: per recipient device, the messages not yet acknowledged.
 /// Guarantees: when <see cref="StoreAsync"/> returns, every message it reports stored is durable; a message is
 /// stored at most once per (recipient account, recipient device, id), so a retried send is stored once; a batch
-/// is stored whole or not at all; a message leaves its mailbox only by acknowledgement or expiry; fetching never
-/// removes anything. Delivery notification is not the store's job (<c>WebSockets/MessageNotifier</c>).
+/// is stored whole or not at all; a sealed message (no source) is stored with no trace of its sender; a message
+/// leaves its mailbox only by acknowledgement, expiry or removal of its device; fetching never removes anything.
+/// Delivery notification is not the store's job (<c>WebSockets/MessageNotifier</c>).
 /// </summary>
 internal interface IMessageStore
 {
@@ -26,4 +27,7 @@ internal interface IMessageStore
 
     /// <summary>How many messages are pending for the device.</summary>
     Task<int> CountAsync(DeviceAddress recipient, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the device's whole mailbox (the device was removed). Returns how many messages went.</summary>
+    Task<int> DeleteMailboxAsync(DeviceAddress recipient, CancellationToken cancellationToken);
 }

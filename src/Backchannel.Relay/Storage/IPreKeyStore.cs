@@ -24,4 +24,7 @@ internal interface IPreKeyStore
     /// the device has no signed or no last-resort key.
     /// </summary>
     Task<TakenPreKeys?> TakeAsync(DeviceAddress device, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every key of the device (it was removed, or its id is about to be reused).</summary>
+    Task DeleteAsync(DeviceAddress device, CancellationToken cancellationToken);
 }

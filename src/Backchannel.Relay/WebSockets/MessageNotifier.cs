@@ -51,6 +51,26 @@ internal sealed class MessageNotifier
         }
     }
 
+    /// <summary>Ends every subscription of <paramref name="device"/> (the device was removed): their sockets close.</summary>
+    public void Revoke(DeviceAddress device)
+    {
+        Subscription[] targets;
+        lock (_lock)
+        {
+            if (!_subscriptions.Remove(device, out List<Subscription>? list))
+            {
+                return;
+            }
+
+            targets = [.. list];
+        }
+
+        foreach (Subscription subscription in targets)
+        {
+            subscription.End();
+        }
+    }
+
     /// <summary>How many subscriptions <paramref name="device"/> has (tests check that closed sockets leave nothing behind).</summary>
     public int CountSubscribers(DeviceAddress device)
     {
@@ -108,5 +128,7 @@ internal sealed class MessageNotifier
         }
 
         internal void Signal() => _signals.Writer.TryWrite(true);
+
+        internal void End() => _signals.Writer.TryComplete();
     }
 }

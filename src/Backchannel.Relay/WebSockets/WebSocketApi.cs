@@ -21,7 +21,7 @@ internal static class WebSocketApi
     }
 
     private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ConnectAsync(
-        HttpContext context, ClaimsPrincipal user, IMessageStore messages, MessageNotifier notifier, RelayLimits limits,
+        HttpContext context, ClaimsPrincipal user, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits,
         IHostApplicationLifetime lifetime, ILogger<WebSocketSession> logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -31,7 +31,7 @@ internal static class WebSocketApi
 
         using System.Net.WebSockets.WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, context.RequestAborted);
-        var session = new WebSocketSession(socket, user.GetDevice(), messages, notifier, limits, logger);
+        var session = new WebSocketSession(socket, user.GetDevice(), accounts, messages, notifier, limits, logger);
         await session.RunAsync(stopping.Token).ConfigureAwait(false);
         return TypedResults.Empty;
     }

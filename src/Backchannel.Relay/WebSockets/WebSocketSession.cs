@@ -12,12 +12,15 @@ namespace Backchannel.Relay.WebSockets;
 /// <summary>
 /// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then whatever the
 /// notifier signals, reading the store after a cursor so nothing goes twice on one connection; a receive loop
-/// takes ack frames. Either loop ending ends the session; neither lets an exception escape. What is sent and
-/// not acknowledged stays in the store for the next connection.
+/// takes ack frames. Either loop ending ends the session; neither lets an exception escape. Removing the device
+/// ends the session (status 1008). What is sent and not acknowledged stays in the store for the next connection.
 /// </summary>
 internal sealed class WebSocketSession(
-    WebSocket socket, DeviceAddress device, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger)
+    WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger)
 {
+    /// <summary>Why the send loop ends when the notifier revokes the subscription.</summary>
+    private const string DeviceRemoved = "device removed";
+
     /// <summary>Messages read from the store at a time while pushing.</summary>
     private const int PageSize = 100;
 
@@ -45,7 +48,9 @@ internal sealed class WebSocketSession(
         else
         {
             reason = await send.ConfigureAwait(false);
-            WebSocketCloseStatus status = stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.InternalServerError;
+            WebSocketCloseStatus status = stopping.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable
+                : reason == DeviceRemoved ? WebSocketCloseStatus.PolicyViolation
+                : WebSocketCloseStatus.InternalServerError;
             await CloseOutputAsync(status).ConfigureAwait(false);
             receiveCancellation.CancelAfter(CloseTimeout);
             await receive.ConfigureAwait(false);
@@ -58,6 +63,13 @@ internal sealed class WebSocketSession(
     {
         try
         {
+            // Subscribed already: a removal from now on revokes the subscription; one that came between
+            // authentication and subscribing is seen here.
+            if (await accounts.GetDeviceAsync(device, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return DeviceRemoved;
+            }
+
             long cursor = await SendPendingAsync(0, cancellationToken).ConfigureAwait(false);
             await SendAsync(new WebSocketFrame(WebSocketFrame.EmptyType), cancellationToken).ConfigureAwait(false);
             while (await subscription.WaitAsync(cancellationToken).ConfigureAwait(false))
@@ -65,7 +77,7 @@ internal sealed class WebSocketSession(
                 cursor = await SendPendingAsync(cursor, cancellationToken).ConfigureAwait(false);
             }
 
-            return "unsubscribed";
+            return DeviceRemoved;
         }
         catch (OperationCanceledException)
         {

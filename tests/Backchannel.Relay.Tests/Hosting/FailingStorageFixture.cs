@@ -27,6 +27,8 @@ public sealed class FailingStorageFixture() : RelayFixture(services =>
         public Task<int> DeleteExpiredAsync(long serverTimestampBefore, CancellationToken cancellationToken) => throw Full();
 
         public Task<int> CountAsync(DeviceAddress recipient, CancellationToken cancellationToken) => throw Full();
+
+        public Task<int> DeleteMailboxAsync(DeviceAddress recipient, CancellationToken cancellationToken) => throw Full();
     }
 
     private sealed class FullDiskHealth : IStorageHealth

@@ -150,6 +150,28 @@ public abstract class MessageStoreContract : IDisposable
         Assert.Equal(50, await Store.CountAsync(_bob, default));
     }
 
+    [Fact]
+    public async Task A_sealed_message_is_stored_and_fetched_without_a_source()
+    {
+        var message = new NewMessage(_bob, Guid.NewGuid(), null, 6, RandomNumberGenerator.GetBytes(40), 5);
+        await Store.StoreAsync([message, To(_bob)], 100, default);
+        MessagePage page = await Store.FetchAsync(_bob, 10, 0, default);
+        Assert.Null(page.Messages[0].Source);
+        Assert.True(page.Messages[0].Sealed);
+        Assert.Equal(_alice, page.Messages[1].Source);
+        Assert.False(page.Messages[1].Sealed);
+    }
+
+    [Fact]
+    public async Task Deleting_a_mailbox_removes_only_that_devices_messages()
+    {
+        var other = new DeviceAddress(_bob.Account, 2);
+        await Store.StoreAsync([To(_bob), To(_bob), To(other)], 100, default);
+        Assert.Equal(2, await Store.DeleteMailboxAsync(_bob, default));
+        Assert.Equal(0, await Store.CountAsync(_bob, default));
+        Assert.Equal(1, await Store.CountAsync(other, default));
+    }
+
     public void Dispose()
     {
         _backend.Dispose();

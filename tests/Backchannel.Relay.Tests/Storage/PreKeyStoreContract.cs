@@ -133,6 +133,15 @@ public abstract class PreKeyStoreContract : IDisposable
         Assert.Equal(new PreKeyCounts(1, 1), await Store.CountAsync(_device, default));
     }
 
+    [Fact]
+    public async Task Deleting_a_devices_keys_leaves_nothing_to_take()
+    {
+        await Store.UpdateAsync(_device, Full(3, 3), 1000, default);
+        await Store.DeleteAsync(_device, default);
+        Assert.Null(await Store.TakeAsync(_device, default));
+        Assert.Equal(default, await Store.CountAsync(_device, default));
+    }
+
     public void Dispose()
     {
         _backend.Dispose();

@@ -120,6 +120,16 @@ internal sealed class InMemoryMessageStore : IMessageStore
         }
     }
 
+    public Task<int> DeleteMailboxAsync(DeviceAddress recipient, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            int count = _mailboxes.TryGetValue(recipient, out SortedDictionary<long, StoredMessage>? box) ? box.Count : 0;
+            _mailboxes.Remove(recipient);
+            return Task.FromResult(count);
+        }
+    }
+
     public Task<int> CountAsync(DeviceAddress recipient, CancellationToken cancellationToken)
     {
         lock (_lock)

@@ -79,6 +79,15 @@ internal sealed class InMemoryPreKeyStore : IPreKeyStore
         }
     }
 
+    public Task DeleteAsync(DeviceAddress device, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _devices.Remove(device);
+            return Task.CompletedTask;
+        }
+    }
+
     private static SignedPreKey Copy(SignedPreKey key) => new(key.Id, key.PublicKey.ToArray(), key.Signature.ToArray());
 
     private sealed class DeviceKeys

@@ -19,25 +19,36 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>The file name inside the data directory.</summary>
     public const string FileName = "relay.db";
 
-    /// <summary>Bumped on every schema change; a newer file is refused rather than misread.</summary>
-    private const int SchemaVersion = 1;
+    /// <summary>Bumped on every schema change; a newer file is refused rather than misread, an older one migrated.</summary>
+    private const int SchemaVersion = 2;
 
     /// <summary>How long a statement waits for another process's lock before failing.</summary>
     private const int BusyTimeoutMilliseconds = 15_000;
 
     private const string Schema = """
+        -- access_key_hash: SHA-256 of the unidentified-access key (sealed delivery), NULL when none is set.
         CREATE TABLE IF NOT EXISTS accounts (
             id TEXT NOT NULL PRIMARY KEY,
             identity_key BLOB NOT NULL,
-            created_at INTEGER NOT NULL
+            created_at INTEGER NOT NULL,
+            access_key_hash BLOB
         ) WITHOUT ROWID;
+        -- last_seen_at: the start of the UTC day the device last authenticated.
         CREATE TABLE IF NOT EXISTS devices (
             account TEXT NOT NULL,
             device INTEGER NOT NULL,
             registration_id INTEGER NOT NULL,
             credential_hash BLOB NOT NULL,
             created_at INTEGER NOT NULL,
+            name TEXT,
+            last_seen_at INTEGER,
             PRIMARY KEY (account, device)
+        ) WITHOUT ROWID;
+        -- One-time tokens with which an existing device lets a new one link to the account (hash only).
+        CREATE TABLE IF NOT EXISTS link_tokens (
+            token_hash BLOB NOT NULL PRIMARY KEY,
+            account TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         -- kind 1: signed EC prekey, kind 2: last-resort Kyber prekey; one of each per device.
         CREATE TABLE IF NOT EXISTS device_keys (
@@ -60,20 +71,41 @@ internal sealed class SqliteDatabase : IDisposable
             PRIMARY KEY (account, device, kind, key_id)
         ) WITHOUT ROWID;
         -- AUTOINCREMENT: a sequence is never reused, so it can serve as a fetch cursor.
+        -- A sealed message (sealed = 1) has NULL source and source_device: nothing here names its sender.
         CREATE TABLE IF NOT EXISTS messages (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             account TEXT NOT NULL,
             device INTEGER NOT NULL,
             id TEXT NOT NULL,
-            source TEXT NOT NULL,
-            source_device INTEGER NOT NULL,
+            source TEXT,
+            source_device INTEGER,
             type INTEGER NOT NULL,
             content BLOB NOT NULL,
             server_timestamp INTEGER NOT NULL,
+            sealed INTEGER NOT NULL DEFAULT 0,
             UNIQUE (account, device, id)
         );
         CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (account, device, seq);
         CREATE INDEX IF NOT EXISTS messages_by_time ON messages (server_timestamp);
+        """;
+
+    /// <summary>
+    /// Version 1 to 2: access keys, device names and last-seen days, link tokens, and messages whose source may be
+    /// NULL (sealed). SQLite cannot drop a NOT NULL constraint, so the messages table is rebuilt.
+    /// </summary>
+    private const string MigrateFrom1 = """
+        ALTER TABLE accounts ADD COLUMN access_key_hash BLOB;
+        ALTER TABLE devices ADD COLUMN name TEXT;
+        ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
+        ALTER TABLE messages RENAME TO messages_v1;
+        DROP INDEX IF EXISTS messages_by_recipient;
+        DROP INDEX IF EXISTS messages_by_time;
+        """;
+
+    private const string CopyMessagesFrom1 = """
+        INSERT INTO messages (seq, account, device, id, source, source_device, type, content, server_timestamp, sealed)
+        SELECT seq, account, device, id, source, source_device, type, content, server_timestamp, 0 FROM messages_v1;
+        DROP TABLE messages_v1;
         """;
 
     private readonly string _connectionString;
@@ -202,9 +234,21 @@ internal sealed class SqliteDatabase : IDisposable
             throw new InvalidOperationException($"{Path} has schema version {version}; this relay knows up to {SchemaVersion}.");
         }
 
+        if (version == 1)
+        {
+            using SqliteCommand migrate = Command(connection, transaction, MigrateFrom1);
+            migrate.ExecuteNonQuery();
+        }
+
         using (SqliteCommand create = Command(connection, transaction, Schema + $"\nPRAGMA user_version = {SchemaVersion};"))
         {
             create.ExecuteNonQuery();
+        }
+
+        if (version == 1)
+        {
+            using SqliteCommand copy = Command(connection, transaction, CopyMessagesFrom1);
+            copy.ExecuteNonQuery();
         }
 
         transaction.Commit();

@@ -20,13 +20,13 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
                 NewMessage m = messages[i];
                 using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
                     """
-                    INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp)
-                    VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts)
+                    INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
+                    VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
                     ON CONFLICT (account, device, id) DO NOTHING;
                     """,
                     ("@a", SqliteDatabase.Key(m.Recipient.Account)), ("@d", m.Recipient.Device), ("@id", SqliteDatabase.Key(m.Id)),
-                    ("@s", SqliteDatabase.Key(m.Source.Account)), ("@sd", m.Source.Device), ("@t", m.Type), ("@c", m.Content),
-                    ("@ts", m.ServerTimestamp));
+                    ("@s", m.Source is { } source ? SqliteDatabase.Key(source.Account) : null), ("@sd", m.Source?.Device),
+                    ("@t", m.Type), ("@c", m.Content), ("@ts", m.ServerTimestamp), ("@sealed", m.Sealed ? 1 : 0));
                 stored[i] = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
                 if (stored[i])
                 {
@@ -64,7 +64,7 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
             {
                 page.Add(new StoredMessage(
                     Guid.Parse(reader.GetString(1)),
-                    new DeviceAddress(Guid.Parse(reader.GetString(2)), reader.GetInt32(3)),
+                    reader.IsDBNull(2) ? null : new DeviceAddress(Guid.Parse(reader.GetString(2)), reader.GetInt32(3)),
                     reader.GetInt32(4),
                     (byte[])reader[5],
                     reader.GetInt64(6),
@@ -104,6 +104,15 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
         {
             using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
                 "DELETE FROM messages WHERE server_timestamp < @before;", ("@before", serverTimestampBefore));
+            return (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false), true);
+        }, cancellationToken);
+
+    public Task<int> DeleteMailboxAsync(DeviceAddress recipient, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
+                "DELETE FROM messages WHERE account = @a AND device = @d;",
+                ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device));
             return (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false), true);
         }, cancellationToken);
 

@@ -100,6 +100,16 @@ internal sealed class SqlitePreKeyStore(SqliteDatabase database) : IPreKeyStore
         }, cancellationToken);
     }
 
+    public Task DeleteAsync(DeviceAddress device, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
+                "DELETE FROM device_keys WHERE account = @a AND device = @d; DELETE FROM one_time_keys WHERE account = @a AND device = @d;",
+                ("@a", SqliteDatabase.Key(device.Account)), ("@d", device.Device));
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return (true, true);
+        }, cancellationToken);
+
     private static async Task<(uint Id, byte[] PublicKey, byte[]? Signature)?> TakeOneAsync(
         SqliteConnection connection, SqliteTransaction transaction, string account, int device, int kind, CancellationToken cancellationToken)
     {
