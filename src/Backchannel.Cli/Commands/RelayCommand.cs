@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using Backchannel.Client;
+using Backchannel.Relay;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+namespace Backchannel.Cli.Commands;
+
+/// <summary><c>relay</c>: hosts <see cref="RelayServer"/> until SIGINT/SIGTERM.</summary>
+internal static class RelayCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Address to listen on; port 0 picks a free port",
+            DefaultValueFactory = _ => "http://127.0.0.1:8080",
+            HelpName = "URL",
+        };
+        var data = new Option<string>("--data")
+        {
+            Description = "Folder for everything the relay stores (SQLite)",
+            DefaultValueFactory = _ => "relay-data",
+            HelpName = "DIR",
+        };
+        var command = new Command("relay", "Run a relay until SIGINT/SIGTERM; logs go to stderr") { urls, data };
+        CommandRunner.SetAction(command, async (p, output, ct) =>
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Already stopping: the command line's own handler got there first.
+                }
+            }
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+            string dataDir = Path.GetFullPath(p.GetValue(data)!);
+            RelayServer server;
+            try
+            {
+                server = RelayServer.Build(new RelayOptions
+                {
+                    Urls = p.GetValue(urls)!.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                    DataDirectory = dataDir,
+                    HandleProcessSignals = false,
+                });
+            }
+            catch (OptionsValidationException e)
+            {
+                throw new BackchannelException(ErrorKinds.BadRequest, string.Join(" ", e.Failures), e);
+            }
+            await using (server.ConfigureAwait(false))
+            {
+                IReadOnlyList<string> listening;
+                try
+                {
+                    listening = await server.StartAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    throw new BackchannelException(ErrorKinds.BadRequest, $"Cannot listen: {e.Message}", e);
+                }
+                if (output.Json)
+                {
+                    output.JsonLine(new JsonObject { ["listening"] = listening[0] });
+                }
+                else
+                {
+                    output.Console.Write(new Panel(new Markup(
+                        $"listening on [bold]{Markup.Escape(string.Join(", ", listening))}[/]\n" +
+                        $"data in [bold]{Markup.Escape(dataDir)}[/]\n" +
+                        "[grey]It stores ciphertext only. Stop with Ctrl-C or SIGTERM.[/]"))
+                        .Header("[green]Backchannel relay[/]").RoundedBorder());
+                }
+                try
+                {
+                    await server.RunAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            return 0;
+        });
+        return command;
+    }
+}

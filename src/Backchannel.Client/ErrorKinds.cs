@@ -1,0 +1,20 @@
+namespace Backchannel.Client;
+
+/// <summary>The error words scripts can rely on (<c>{"error": KIND}</c>).</summary>
+public static class ErrorKinds
+{
+    public const string NotInitialised = "NotInitialised";
+    public const string AlreadyInitialised = "AlreadyInitialised";
+    public const string UnknownAlias = "UnknownAlias";
+    public const string AliasTaken = "AliasTaken";
+    public const string AlreadyContact = "AlreadyContact";
+    public const string RelayUnreachable = "RelayUnreachable";
+    public const string RelayError = "RelayError";
+    public const string RelayMismatch = "RelayMismatch";
+    public const string MalformedInvite = "MalformedInvite";
+    public const string OwnInvite = "OwnInvite";
+    public const string IdentityMismatch = "IdentityMismatch";
+    public const string IdentityChanged = "IdentityChanged";
+    public const string NoSession = "NoSession";
+    public const string BadRequest = "BadRequest";
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Backchannel.Client.Messages;
+
+/// <summary>
+/// The plaintext inside every ciphertext (format version 1): JSON, then Signal-style padding (0x80 then zeros)
+/// to a multiple of <see cref="PadBlock"/> bytes, so the relay sees only coarse lengths.
+/// </summary>
+internal sealed record Envelope
+{
+    public const int Version = 1;
+    public const string KindText = "text";
+    public const string KindIntro = "intro";
+
+    /// <summary>Padding block, as Signal pads message bodies to multiples of 160 bytes.</summary>
+    public const int PadBlock = 160;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    [JsonPropertyName("v")]
+    public int V { get; init; } = Version;
+
+    public required string Id { get; init; }
+
+    public required string Kind { get; init; }
+
+    public string? Text { get; init; }
+
+    public string? Topic { get; init; }
+
+    public long SentAt { get; init; }
+
+    /// <summary>Intro only: the invite's one-time secret (base64url).</summary>
+    public string? Secret { get; init; }
+
+    /// <summary>Intro only: the name the sender gave at init.</summary>
+    public string? Name { get; init; }
+
+    public byte[] ToPaddedBytes()
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(this, Json);
+        int length = ((json.Length + 1 + PadBlock - 1) / PadBlock) * PadBlock;
+        byte[] padded = new byte[length];
+        json.CopyTo(padded, 0);
+        padded[json.Length] = 0x80;
+        return padded;
+    }
+
+    /// <summary>Parses a padded envelope; null when it is not one this client understands.</summary>
+    public static Envelope? TryParse(ReadOnlySpan<byte> padded)
+    {
+        int end = padded.LastIndexOfAnyExcept((byte)0);
+        if (end < 0 || padded[end] != 0x80)
+        {
+            return null;
+        }
+        try
+        {
+            Envelope? e = JsonSerializer.Deserialize<Envelope>(padded[..end], Json);
+            if (e is null || e.V != Version || !Guid.TryParse(e.Id, out _))
+            {
+                return null;
+            }
+            return e.Kind switch
+            {
+                KindText when e.Text is not null => e,
+                KindIntro when e.Secret is not null && !string.IsNullOrWhiteSpace(e.Name) => e,
+                _ => null,
+            };
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public override string ToString() => $"Envelope({Kind}, {Id})";
+}

@@ -1,0 +1,18 @@
+namespace Backchannel.Client.Storage;
+
+/// <summary>Keys of the <c>meta</c> table.</summary>
+internal static class MetaKeys
+{
+    public const string IdentityKeyPair = "identity_key_pair";
+    public const string IdentityKey = "identity_key";
+    public const string RegistrationId = "registration_id";
+    public const string Account = "account";
+    public const string Device = "device";
+    public const string Credential = "credential";
+    public const string Relay = "relay";
+    public const string Name = "name";
+    public const string NextPreKeyId = "next_prekey_id";
+    public const string NextKyberPreKeyId = "next_kyber_prekey_id";
+    public const string SignedPreKeyId = "signed_prekey_id";
+    public const string SignedPreKeyCreatedAt = "signed_prekey_created_at";
+}

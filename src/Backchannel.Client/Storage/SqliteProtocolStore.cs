@@ -1,0 +1,102 @@
+using Backchannel.Protocol;
+
+namespace Backchannel.Client.Storage;
+
+/// <summary>
+/// The protocol library's store interfaces over <see cref="LocalStore"/>. Records are opaque bytes from the
+/// protocol's own serialisation; every write joins the store's current transaction, so a decrypt that is
+/// rolled back leaves no trace. Trust is "first key seen, then only that key" per address.
+/// </summary>
+internal sealed class SqliteProtocolStore : IProtocolStore
+{
+    private readonly LocalStore _store;
+    private IdentityKeyPair? _identity;
+
+    public SqliteProtocolStore(LocalStore store)
+    {
+        _store = store;
+    }
+
+    public IdentityKeyPair GetIdentityKeyPair() =>
+        _identity ??= IdentityKeyPair.Deserialize(_store.GetMeta(MetaKeys.IdentityKeyPair)
+            ?? throw new InvalidOperationException("No identity key pair stored."));
+
+    public uint GetLocalRegistrationId() =>
+        (uint)(_store.GetMetaLong(MetaKeys.RegistrationId) ?? throw new InvalidOperationException("No registration id stored."));
+
+    public bool IsTrustedIdentity(ProtocolAddress a, IdentityKey k, Direction d)
+    {
+        IdentityKey? known = GetIdentity(a);
+        return known is null || known.Equals(k);
+    }
+
+    public bool SaveIdentity(ProtocolAddress a, IdentityKey k)
+    {
+        IdentityKey? known = GetIdentity(a);
+        _store.Execute(
+            "INSERT INTO identities(name, device, identity_key) VALUES($n, $d, $k) " +
+            "ON CONFLICT(name, device) DO UPDATE SET identity_key = excluded.identity_key",
+            ("$n", a.Name), ("$d", a.DeviceId), ("$k", k.Serialize()));
+        return known is not null && !known.Equals(k);
+    }
+
+    public IdentityKey? GetIdentity(ProtocolAddress a) =>
+        _store.Blob("SELECT identity_key FROM identities WHERE name = $n AND device = $d", ("$n", a.Name), ("$d", a.DeviceId))
+            is { } bytes ? IdentityKey.Deserialize(bytes) : null;
+
+    public SessionRecord? LoadSession(ProtocolAddress a) =>
+        _store.Blob("SELECT record FROM sessions WHERE name = $n AND device = $d", ("$n", a.Name), ("$d", a.DeviceId))
+            is { } bytes ? SessionRecord.Deserialize(bytes) : null;
+
+    public void StoreSession(ProtocolAddress a, SessionRecord r) =>
+        _store.Execute(
+            "INSERT INTO sessions(name, device, record) VALUES($n, $d, $r) " +
+            "ON CONFLICT(name, device) DO UPDATE SET record = excluded.record",
+            ("$n", a.Name), ("$d", a.DeviceId), ("$r", r.Serialize()));
+
+    public PreKeyRecord? LoadPreKey(uint id) =>
+        _store.Blob("SELECT record FROM prekeys WHERE id = $i", ("$i", (long)id)) is { } bytes ? PreKeyRecord.Deserialize(bytes) : null;
+
+    public void StorePreKey(uint id, PreKeyRecord r) =>
+        _store.Execute("INSERT OR REPLACE INTO prekeys(id, record) VALUES($i, $r)", ("$i", (long)id), ("$r", r.Serialize()));
+
+    public void RemovePreKey(uint id) => _store.Execute("DELETE FROM prekeys WHERE id = $i", ("$i", (long)id));
+
+    public SignedPreKeyRecord? LoadSignedPreKey(uint id) =>
+        _store.Blob("SELECT record FROM signed_prekeys WHERE id = $i", ("$i", (long)id)) is { } bytes
+            ? SignedPreKeyRecord.Deserialize(bytes) : null;
+
+    public void StoreSignedPreKey(uint id, SignedPreKeyRecord r) =>
+        _store.Execute("INSERT OR REPLACE INTO signed_prekeys(id, record) VALUES($i, $r)", ("$i", (long)id), ("$r", r.Serialize()));
+
+    public KyberPreKeyRecord? LoadKyberPreKey(uint id) =>
+        _store.Blob("SELECT record FROM kyber_prekeys WHERE id = $i", ("$i", (long)id)) is { } bytes
+            ? KyberPreKeyRecord.Deserialize(bytes) : null;
+
+    public void StoreKyberPreKey(uint id, KyberPreKeyRecord r, bool isLastResort = false) =>
+        _store.Execute("INSERT OR REPLACE INTO kyber_prekeys(id, record, last_resort) VALUES($i, $r, $l)",
+            ("$i", (long)id), ("$r", r.Serialize()), ("$l", isLastResort ? 1 : 0));
+
+    public void MarkKyberPreKeyUsed(uint id, uint signedPreKeyId, ReadOnlySpan<byte> baseKey)
+    {
+        object? lastResort = _store.Scalar("SELECT last_resort FROM kyber_prekeys WHERE id = $i", ("$i", (long)id));
+        if (lastResort is null)
+        {
+            return;
+        }
+        if ((long)lastResort == 0)
+        {
+            _store.Execute("DELETE FROM kyber_prekeys WHERE id = $i", ("$i", (long)id));
+            return;
+        }
+        // A last-resort key is reused, so a replayed PreKey message on it must be refused: remember every
+        // (key, signed prekey, base key) it has been used with.
+        int added = _store.Execute(
+            "INSERT OR IGNORE INTO kyber_used(id, signed_id, base_key) VALUES($i, $s, $b)",
+            ("$i", (long)id), ("$s", (long)signedPreKeyId), ("$b", baseKey.ToArray()));
+        if (added == 0)
+        {
+            throw new InvalidMessageException("Replayed PreKey message on a last-resort Kyber prekey.");
+        }
+    }
+}
