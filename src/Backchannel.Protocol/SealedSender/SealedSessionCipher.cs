@@ -10,9 +10,10 @@ public sealed record SealedSenderResult(string SenderUuid, int SenderDevice, int
 }
 
 /// <summary>
-/// Sealed sender v1 around 1:1 and sender-key messages (FACTS §4.11): the relay sees neither the sender nor the
-/// content. The recipient checks the sender certificate against the trust root before decrypting the inner
-/// message with the sender's session.
+/// Sealed sender around 1:1 and sender-key messages (FACTS §4.11): the relay sees neither the sender nor the
+/// content. v1 seals for one recipient; v2 (<see cref="MultiRecipientEncrypt"/>) seals one payload for many, and the
+/// relay splits it with <see cref="SealedSenderMultiRecipientMessage"/>. The recipient checks the sender certificate
+/// against the trust root before decrypting the inner message with the sender's session or sender key.
 /// </summary>
 public static class SealedSessionCipher
 {
@@ -38,16 +39,85 @@ public static class SealedSessionCipher
     }
 
     /// <summary>
-    /// Opens a sealed message, validates its certificate at <paramref name="timestampMs"/> against
-    /// <paramref name="trustRoot"/> (<see cref="InvalidCertificateException"/> otherwise) and decrypts the inner
-    /// message with the sender's session or sender key.
+    /// Seals an already encrypted message (typically a sender-key message, <see cref="CiphertextMessage.SenderKeyType"/>)
+    /// once for all <paramref name="recipients"/> with sealed sender v2, returning the sent form (version 0x23) for the
+    /// relay. Each recipient's name must be a service id (an ACI UUID, or "PNI:" + UUID) and each needs a current
+    /// session (for its registration id) and a known identity; consecutive addresses of one name share one entry, as
+    /// libsignal writes them, so all devices of a name must share its identity key. <paramref name="excludedRecipients"/>
+    /// names service ids deliberately left out.
+    /// </summary>
+    /// <exception cref="NoSessionException">A recipient has no current session or no known identity.</exception>
+    public static byte[] MultiRecipientEncrypt(IProtocolStore store, IReadOnlyList<ProtocolAddress> recipients, SenderCertificate senderCertificate,
+        int ciphertextType, byte[] content, byte[]? groupId, IReadOnlyList<string>? excludedRecipients = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(recipients);
+        ArgumentNullException.ThrowIfNull(senderCertificate);
+        ArgumentNullException.ThrowIfNull(content);
+        if (recipients.Count == 0)
+        {
+            throw new ArgumentException("at least one recipient is needed", nameof(recipients));
+        }
+        var groups = new List<(ServiceId, IdentityKey, IReadOnlyList<(int, ushort)>)>();
+        var seen = new HashSet<ServiceId>();
+        for (var i = 0; i < recipients.Count;)
+        {
+            var first = recipients[i] ?? throw new ArgumentException("null recipient", nameof(recipients));
+            if (!ServiceId.TryParse(first.Name, out var serviceId))
+            {
+                throw new ArgumentException($"multi-recipient sealed sender needs service ids as names, not {first.Name}", nameof(recipients));
+            }
+            var identity = store.GetIdentity(first) ?? throw new NoSessionException($"no identity known for {first}");
+            var devices = new List<(int, ushort)>();
+            for (; i < recipients.Count && recipients[i]?.Name == first.Name; i++)
+            {
+                var address = recipients[i];
+                if (address.DeviceId is < 1 or > 127)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(recipients), $"device id {address.DeviceId} is outside 1..127");
+                }
+                var registrationId = store.LoadSession(address)?.Current?.RemoteRegistrationId
+                    ?? throw new NoSessionException($"no current session with {address}");
+                if ((registrationId & ~(uint)SealedSenderV2.RegistrationIdMask) != 0)
+                {
+                    throw new InvalidOperationException($"registration id of {address} does not fit in 14 bits");
+                }
+                devices.Add((address.DeviceId, (ushort)registrationId));
+            }
+            seen.Add(serviceId);
+            groups.Add((serviceId, identity, devices));
+        }
+        var excluded = new List<ServiceId>();
+        foreach (var name in excludedRecipients ?? [])
+        {
+            if (name is null || !ServiceId.TryParse(name, out var serviceId))
+            {
+                throw new ArgumentException($"excluded recipient {name} is not a service id", nameof(excludedRecipients));
+            }
+            if (seen.Contains(serviceId) || excluded.Contains(serviceId))
+            {
+                throw new ArgumentException($"excluded recipient {name} is also a recipient or listed twice", nameof(excludedRecipients));
+            }
+            excluded.Add(serviceId);
+        }
+        var inner = new UnidentifiedSenderMessageContent(ciphertextType, senderCertificate, content, null, groupId is { Length: > 0 } ? groupId : null);
+        return SealedSenderV2.Encrypt(store.GetIdentityKeyPair(), groups, excluded, inner);
+    }
+
+    /// <summary>
+    /// Opens a sealed message (v1, or a v2 received form as <see cref="SealedSenderMultiRecipientMessage"/> delivers
+    /// it), validates its certificate at <paramref name="timestampMs"/> against <paramref name="trustRoot"/>
+    /// (<see cref="InvalidCertificateException"/> otherwise) and decrypts the inner message with the sender's session or
+    /// sender key.
     /// </summary>
     public static SealedSenderResult Decrypt(IProtocolStore store, ISenderKeyStore? senderKeys, ECPublicKey trustRoot, long timestampMs,
         ReadOnlySpan<byte> ciphertext, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(trustRoot);
-        var content = SealedSenderV1.Open(store.GetIdentityKeyPair(), ciphertext);
+        var content = !ciphertext.IsEmpty && ciphertext[0] >> 4 == SealedSenderV2.MajorVersion
+            ? SealedSenderV2.Open(store.GetIdentityKeyPair(), ciphertext)
+            : SealedSenderV1.Open(store.GetIdentityKeyPair(), ciphertext);
         if (!content.Sender.Validate(trustRoot, timestampMs))
         {
             throw new InvalidCertificateException("sender certificate failed validation");

@@ -47,6 +47,22 @@ public sealed class Party
         return party;
     }
 
+    /// <summary>
+    /// Another device of the same name sharing this party's identity key pair, as an account's devices do (the
+    /// optional <c>identityFromDevice</c> field of <c>create</c>, tests/interop/README.md): sealed sender v2 seals once
+    /// per account identity.
+    /// </summary>
+    public async Task<Party> AddLinkedDeviceAsync(int device)
+    {
+        var party = new Party(Peer, Name, device);
+        var fields = party.Self();
+        fields["identityFromDevice"] = Device;
+        var created = (await Peer.SendAsync("create", fields)).EnsureOk();
+        party.IdentityKey = created.Bytes("identityKey");
+        party.RegistrationId = created.Int("registrationId");
+        return party;
+    }
+
     /// <summary>A party of the same name and device in another peer process, with its own identity there.</summary>
     public async Task<Party> NamesakeInAsync(PeerProcess peer)
     {
@@ -257,6 +273,38 @@ public sealed class Party
         fields["ciphertext"] = Convert.ToBase64String(ciphertext);
         return Peer.SendAsync("sealed_decrypt", fields);
     }
+
+    /// <summary>Group-encrypts with our sender key for <paramref name="distributionId"/> and seals it once for every recipient (sealed sender v2 sent form).</summary>
+    public Task<PeerResponse> TrySealedMultiEncryptAsync(IEnumerable<Party> recipients, byte[] senderCertificate, Guid distributionId, byte[] plaintext)
+    {
+        var fields = Self();
+        var list = new JsonArray();
+        foreach (var recipient in recipients)
+        {
+            list.Add(new JsonObject { ["peer"] = recipient.Name, ["peerDevice"] = recipient.Device });
+        }
+
+        fields["recipients"] = list;
+        fields["senderCertificate"] = Convert.ToBase64String(senderCertificate);
+        fields["distributionId"] = distributionId.ToString("D");
+        fields["plaintext"] = Convert.ToBase64String(plaintext);
+        return Peer.SendAsync("sealed_multi_encrypt", fields);
+    }
+
+    public async Task<byte[]> SealedMultiEncryptAsync(IEnumerable<Party> recipients, byte[] senderCertificate, Guid distributionId, byte[] plaintext) =>
+        (await TrySealedMultiEncryptAsync(recipients, senderCertificate, distributionId, plaintext)).Bytes("ciphertext");
+
+    /// <summary>The server-side split, run in <paramref name="splitter"/>: the received form of a sent message for <paramref name="recipient"/>.</summary>
+    public static Task<PeerResponse> TrySealedMultiSplitAsync(PeerProcess splitter, byte[] sent, Party recipient) =>
+        splitter.SendAsync("sealed_multi_split", new JsonObject
+        {
+            ["ciphertext"] = Convert.ToBase64String(sent),
+            ["peer"] = recipient.Name,
+            ["peerDevice"] = recipient.Device,
+        });
+
+    public static async Task<byte[]> SealedMultiSplitAsync(PeerProcess splitter, byte[] sent, Party recipient) =>
+        (await TrySealedMultiSplitAsync(splitter, sent, recipient)).Bytes("ciphertext");
 
     private JsonObject FromSender(Party sender)
     {

@@ -8,11 +8,12 @@ internal sealed class Party
     private uint _nextPreKeyId = 1;
     private uint _nextKyberId = 1000;
 
-    internal Party(string name, int device)
+    /// <summary>A party with a fresh identity, or with <paramref name="sharedIdentity"/> (another device of the same account).</summary>
+    internal Party(string name, int device, IdentityKeyPair? sharedIdentity = null)
     {
         Name = name;
         Device = device;
-        Reset();
+        Reset(sharedIdentity);
     }
 
     internal string Name { get; }
@@ -33,9 +34,9 @@ internal sealed class Party
 
     internal KyberPreKeyRecord LastResortKyber { get; private set; } = null!;
 
-    internal void Reset()
+    internal void Reset(IdentityKeyPair? identity = null)
     {
-        Identity = IdentityKeyPair.Generate();
+        Identity = identity ?? IdentityKeyPair.Generate();
         RegistrationId = KeyHelper.GenerateRegistrationId();
         Store = new InMemoryProtocolStore(Identity, RegistrationId);
         SenderKeys = new InMemorySenderKeyStore();

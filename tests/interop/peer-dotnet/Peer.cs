@@ -71,7 +71,15 @@ internal sealed partial class Peer
                 {
                     throw new BadRequestException("party exists");
                 }
-                var party = new Party(name, device);
+                // Optional extension (tests/interop/README.md): take the identity key pair of another device of this name.
+                IdentityKeyPair? shared = null;
+                if (r["identityFromDevice"] is not null)
+                {
+                    var from = Device(r, "identityFromDevice");
+                    shared = _parties.TryGetValue((name, from), out var sibling)
+                        ? sibling.Identity : throw new BadRequestException("unknown party for identityFromDevice");
+                }
+                var party = new Party(name, device, shared);
                 _parties[(name, device)] = party;
                 return new JsonObject
                 {
@@ -230,6 +238,44 @@ internal sealed partial class Peer
                     ["senderDevice"] = result.SenderDevice,
                     ["plaintext"] = Convert.ToBase64String(result.Plaintext),
                 };
+            }
+            case "sealed_multi_encrypt":
+            {
+                var party = Existing(r);
+                var recipients = (r["recipients"] as JsonArray ?? throw new BadRequestException("missing or invalid recipients"))
+                    .Select(n => n as JsonObject ?? throw new BadRequestException("a recipient is not an object"))
+                    .Select(PeerAddress)
+                    .ToList();
+                if (recipients.Count == 0)
+                {
+                    throw new BadRequestException("recipients is empty");
+                }
+                var certificate = SenderCertificate.Deserialize(Bytes(r, "senderCertificate"));
+                var distributionId = Uuid(r, "distributionId");
+                var plaintext = Bytes(r, "plaintext");
+                // As the libsignal peer's transaction: when sealing fails, the sender key has not advanced.
+                var before = party.SenderKeys.LoadSenderKey(party.Address, distributionId);
+                var senderKeyMessage = GroupCipher.Encrypt(party.SenderKeys, party.Address, distributionId, plaintext);
+                try
+                {
+                    var sent = SealedSessionCipher.MultiRecipientEncrypt(party.Store, recipients, certificate,
+                        CiphertextMessage.SenderKeyType, senderKeyMessage, null);
+                    return new JsonObject { ["ciphertext"] = Convert.ToBase64String(sent) };
+                }
+                catch when (before is not null)
+                {
+                    party.SenderKeys.StoreSenderKey(party.Address, distributionId, before);
+                    throw;
+                }
+            }
+            case "sealed_multi_split":
+            {
+                // Server side: no party involved.
+                var message = SealedSenderMultiRecipientMessage.Parse(Bytes(r, "ciphertext"));
+                var peer = PeerAddress(r);
+                var recipient = message.Recipients.FirstOrDefault(x => x.ServiceId == peer.Name && x.Devices.Any(d => d.DeviceId == peer.DeviceId))
+                    ?? throw new BadRequestException($"{peer} is not a recipient of the message");
+                return new JsonObject { ["ciphertext"] = Convert.ToBase64String(message.ReceivedMessageFor(recipient.ServiceId)) };
             }
             default:
                 throw new BadRequestException($"unknown op '{op}'");

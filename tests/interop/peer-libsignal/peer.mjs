@@ -20,6 +20,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const packageDir = process.env.PEER_LIBSIGNAL_DIR || path.dirname(fileURLToPath(import.meta.url));
 const libsignalDir = path.join(packageDir, 'node_modules', '@signalapp', 'libsignal-client');
 const SignalClient = await import(pathToFileURL(path.join(libsignalDir, 'dist', 'index.js')).href);
+// The sealed sender v2 server-side splitter is not re-exported from index.js; it has its own module.
+const { default: SealedSenderMultiRecipientMessage } = await import(
+  pathToFileURL(path.join(libsignalDir, 'dist', 'SealedSenderMultiRecipientMessage.js')).href
+);
 const label = `peer-libsignal ${path.basename(packageDir)}`;
 
 // From 0.92 on the 1:1 calls take the caller's own address right after the peer's (LIBSIGNAL-FACTS P8);
@@ -34,6 +38,7 @@ const localAddress = (fn, party) => (takesLocalAddress[fn] ? [party.address] : [
 
 const {
   CiphertextMessageType,
+  ContentHint,
   Direction,
   ErrorCode,
   Fingerprint,
@@ -62,6 +67,7 @@ const {
   SignalMessage,
   SignedPreKeyRecord,
   SignedPreKeyStore,
+  UnidentifiedSenderMessageContent,
 } = SignalClient;
 
 // ---------------------------------------------------------------------------------------------
@@ -136,6 +142,8 @@ function classifyGeneric(m, context) {
     [/^invalid signature detected/, 'InvalidSignature'],
     [/^invalid (prekey|signed prekey|Kyber prekey) identifier/, 'InvalidKeyId'],
     [/trust root validation failed/, 'InvalidCertificate'],
+    // Sealed sender v2: the authentication tag is the MAC binding sender and envelope (tests/interop/README.md).
+    [/^invalid sealed sender message: sender certificate key does not match authentication tag/, 'InvalidMessage'],
     [/^invalid sealed sender message: .*certificate/i, 'InvalidCertificate'],
     [/^(no key type identifier|bad key type|bad key length|bad KEM key type|unexpected KEM key type|bad KEM key length)/, malformed],
     [/^protobuf encoding was invalid/, malformed],
@@ -498,7 +506,17 @@ const ops = {
     const id = `${name}.${device}`;
     let party = parties.get(id);
     if (!party) {
+      // Optional extension (tests/interop/README.md): another device of the same account, sharing its identity key.
+      let sibling = null;
+      if (req.identityFromDevice !== undefined && req.identityFromDevice !== null) {
+        sibling = parties.get(`${name}.${deviceField(req, 'identityFromDevice')}`);
+        if (!sibling) throw badRequest(`unknown party for 'identityFromDevice'`);
+      }
       party = new Party(name, device);
+      if (sibling) {
+        party.state.identityPublic = sibling.state.identityPublic;
+        party.state.identityPrivate = sibling.state.identityPrivate;
+      }
       parties.set(id, party);
     }
     return { identityKey: b64(party.state.identityPublic), registrationId: party.state.registrationId };
@@ -808,6 +826,43 @@ const ops = {
       return { sender: senderName, senderDevice, plaintext: b64(plaintext) };
     });
   },
+};
+
+// Sealed sender v2 (multi-recipient): the group message is sealed once for every recipient device; the server splits
+// the sent form into one received form per recipient (tests/interop/README.md).
+ops.sealed_multi_encrypt = async (req) => {
+  const party = partyOf(req);
+  const distributionId = distributionField(req);
+  const plaintext = bytesField(req, 'plaintext');
+  const certBytes = bytesField(req, 'senderCertificate');
+  const list = field(req, 'recipients');
+  if (!Array.isArray(list) || list.length === 0) throw badRequest(`'recipients' must be a non-empty array`);
+  const recipients = list.map((r) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw badRequest('a recipient must be an object');
+    return peerAddress(r);
+  });
+  const cert = guard('certificate', () => SenderCertificate.deserialize(certBytes));
+  const sent = await party.transaction(async () => {
+    const message = await guardAsync('message', () =>
+      SignalClient.groupEncrypt(party.address, distributionId, party.senderKeyStore, plaintext),
+    );
+    const usmc = guard('message', () => UnidentifiedSenderMessageContent.new(message, cert, ContentHint.Default, null));
+    return guardAsync('message', () =>
+      SignalClient.sealedSenderMultiRecipientEncrypt(usmc, recipients, party.identityStore, party.sessionStore),
+    );
+  });
+  return { ciphertext: b64(sent) };
+};
+
+ops.sealed_multi_split = async (req) => {
+  const ciphertext = bytesField(req, 'ciphertext');
+  const address = peerAddress(req);
+  const message = guard('message', () => new SealedSenderMultiRecipientMessage(ciphertext));
+  const recipient = message.recipientsByServiceIdString()[address.name()];
+  if (!recipient || !recipient.deviceIds.includes(address.deviceId())) {
+    throw badRequest(`${addrKey(address)} is not a recipient of the message`);
+  }
+  return { ciphertext: b64(message.messageForRecipient(recipient)) };
 };
 
 async function decryptOne(party, address, type, bytes) {
