@@ -63,11 +63,11 @@ public sealed class SessionCipher
         {
             var preKeyMessage = PreKeySignalMessage.Create(state.LocalRegistrationId, pending.PreKeyId, pending.SignedPreKeyId,
                 pending.KyberPreKeyId, pending.KyberCiphertext, pending.BaseKey, state.LocalIdentity, message);
-            result = new CiphertextMessage(CiphertextMessage.PreKeyType, preKeyMessage.Serialized.ToArray());
+            result = new CiphertextMessage(CiphertextMessage.PreKeyType, preKeyMessage.SerializedArray);
         }
         else
         {
-            result = new CiphertextMessage(CiphertextMessage.WhisperType, message.Serialized.ToArray());
+            result = new CiphertextMessage(CiphertextMessage.WhisperType, message.SerializedArray);
         }
 
         if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Sending))

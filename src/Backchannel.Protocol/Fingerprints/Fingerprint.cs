@@ -125,11 +125,15 @@ public sealed class Fingerprint
         sha.AppendData(stableId);
         sha.AppendData(keyBytes);
         sha.GetHashAndReset(hash);
+        // The loop runs thousands of times: libsodium's one-shot SHA-512 (through NSec) over a stack buffer
+        // (hash ‖ key) costs about half of an OpenSSL digest call per round on this short input.
+        var sha512 = NSec.Cryptography.HashAlgorithm.Sha512;
+        Span<byte> input = stackalloc byte[hash.Length + keyBytes.Length];
+        keyBytes.CopyTo(input[hash.Length..]);
         for (var i = 1; i < iterations; i++)
         {
-            sha.AppendData(hash);
-            sha.AppendData(keyBytes);
-            sha.GetHashAndReset(hash);
+            hash.CopyTo(input);
+            sha512.Hash(input, hash);
         }
         return hash;
     }

@@ -46,6 +46,9 @@ internal sealed class PreKeySignalMessage
 
     internal ReadOnlySpan<byte> Serialized => _serialized;
 
+    /// <summary>The serialized array itself, for handing to a <see cref="CiphertextMessage"/> without a copy; never mutated.</summary>
+    internal byte[] SerializedArray => _serialized;
+
     internal static PreKeySignalMessage Create(uint registrationId, uint? preKeyId, uint signedPreKeyId, uint kyberPreKeyId,
         byte[] kyberCiphertext, ECPublicKey baseKey, IdentityKey identityKey, SignalMessage message)
     {

@@ -40,6 +40,9 @@ internal sealed class SignalMessage
 
     internal ReadOnlySpan<byte> Serialized => _serialized;
 
+    /// <summary>The serialized array itself, for handing to a <see cref="CiphertextMessage"/> without a copy; never mutated.</summary>
+    internal byte[] SerializedArray => _serialized;
+
     internal static SignalMessage Create(
         ReadOnlySpan<byte> macKey, ECPublicKey ratchetKey, uint counter, uint previousCounter, byte[] ciphertext,
         IdentityKey sender, IdentityKey receiver)

@@ -21,10 +21,14 @@ internal static class Kyber1024
 
     private static readonly MLKemParameters Parameters = MLKemParameters.ml_kem_1024;
 
+    // One generator for the process (BouncyCastle's SecureRandom is thread-safe): seeding a new one costs more
+    // than the rest of an encapsulation's bookkeeping.
+    private static readonly SecureRandom Random = new();
+
     internal static (byte[] PublicKey, byte[] SecretKey) GenerateKeyPair()
     {
         var generator = new MLKemKeyPairGenerator();
-        generator.Init(new MLKemKeyGenerationParameters(new SecureRandom(), Parameters));
+        generator.Init(new MLKemKeyGenerationParameters(Random, Parameters));
         var pair = generator.GenerateKeyPair();
         var pub = ((MLKemPublicKeyParameters)pair.Public).GetEncoded();
         var priv = ((MLKemPrivateKeyParameters)pair.Private).GetEncoded();
@@ -48,7 +52,7 @@ internal static class Kyber1024
             throw new InvalidKeyException("invalid Kyber1024 public key");
         }
         var encapsulator = new MLKemEncapsulator(Parameters);
-        encapsulator.Init(new ParametersWithRandom(key, new SecureRandom()));
+        encapsulator.Init(new ParametersWithRandom(key, Random));
         var ciphertext = new byte[CiphertextLength];
         var kBar = new byte[SharedSecretLength];
         encapsulator.Encapsulate(ciphertext, 0, ciphertext.Length, kBar, 0, kBar.Length);

@@ -9,6 +9,12 @@ namespace Backchannel.Protocol;
 /// </summary>
 public sealed class SessionRecord
 {
+    [ThreadStatic]
+    private static ProtoWriter? t_recordWriter;
+
+    [ThreadStatic]
+    private static ProtoWriter? t_stateWriter;
+
     internal SessionState? Current { get; private set; }
 
     internal List<SessionState> Previous { get; } = [];
@@ -67,24 +73,32 @@ public sealed class SessionRecord
     /// <summary>Our versioned record bytes; they hold secrets.</summary>
     public byte[] Serialize()
     {
-        var w = RecordFormat.Begin(1024);
-        if (Current is not null)
+        // Stores save the record after every message: reuse this thread's two scratch writers (wiped after each
+        // use) rather than allocating two 1 KiB buffers per call, so only the result is allocated.
+        var w = t_recordWriter ??= new ProtoWriter(1024);
+        var s = t_stateWriter ??= new ProtoWriter(1024);
+        try
         {
-            var s = new ProtoWriter(1024);
-            Current.Serialize(s);
-            w.WriteMessage(1, s);
-            s.Clear();
+            w.WriteByte(RecordFormat.Version1);
+            if (Current is not null)
+            {
+                Current.Serialize(s);
+                w.WriteMessage(1, s);
+                s.Clear();
+            }
+            foreach (var state in Previous)
+            {
+                state.Serialize(s);
+                w.WriteMessage(2, s);
+                s.Clear();
+            }
+            return w.ToArray();
         }
-        foreach (var state in Previous)
+        finally
         {
-            var s = new ProtoWriter(1024);
-            state.Serialize(s);
-            w.WriteMessage(2, s);
             s.Clear();
+            w.Clear();
         }
-        var bytes = w.ToArray();
-        w.Clear();
-        return bytes;
     }
 
     /// <summary>Parses record bytes; malformed bytes throw <see cref="InvalidMessageException"/>.</summary>
