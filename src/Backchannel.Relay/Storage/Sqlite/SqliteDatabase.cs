@@ -8,7 +8,7 @@ namespace Backchannel.Relay.Storage.Sqlite;
 /// Durability: WAL journal with <c>synchronous=FULL</c>, so a commit has reached the disk (the WAL is synced)
 /// before it returns; NORMAL would let the last commits vanish on power loss, and a send must not be answered
 /// before its message is durable (docs/relay-api.md).
-/// Concurrency: readers run in parallel (WAL); writers in this process take <see cref="_writeGate"/> and then
+/// Concurrency: readers run in parallel (WAL); writers in this process queue for one writer task (group commit, see <see cref="WriteAsync"/>), which takes
 /// <c>BEGIN IMMEDIATE</c>, so they never deadlock on a lock upgrade; a busy timeout covers other processes.
 /// PostgreSQL can follow: the statements (named <c>@parameters</c>, <c>ON CONFLICT</c>, <c>DELETE … RETURNING</c>)
 /// run there as they are; the schema needs <c>uuid</c>/<c>bytea</c>/<c>bigint generated always as identity</c>, and a
@@ -109,7 +109,13 @@ internal sealed class SqliteDatabase : IDisposable
         """;
 
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    /// <summary>Most writes committed together (each in its own savepoint).</summary>
+    private const int MaxWritesPerCommit = 256;
+
+    private const string Savepoint = "w";
+
+    private readonly Queue<IPendingWrite> _queue = new();
+    private bool _writing;
 
     /// <summary>Opens (creating if needed) the database in <paramref name="directory"/> and brings its schema up.</summary>
     public SqliteDatabase(string directory)
@@ -157,32 +163,183 @@ internal sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a write transaction (one writer at a time); commits when it returns
-    /// <c>Commit = true</c>, rolls back when it returns false or throws.
+    /// Runs <paramref name="work"/> in a write transaction (one writer at a time); its changes are kept when it
+    /// returns <c>Commit = true</c>, undone when it returns false or throws.
+    /// Group commit: writes that queue up while a commit is under way run one after another inside the next single
+    /// transaction, each in its own savepoint (so undoing one leaves the others), and share its one WAL sync. Every
+    /// caller is answered only after that commit, so "stored" still means durable.
     /// </summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        ArgumentNullException.ThrowIfNull(work);
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new PendingWrite<T>(work, cancellationToken);
+        bool lead;
+        lock (_queue)
         {
-            await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            (T result, bool commit) = await work(connection, transaction).ConfigureAwait(false);
-            if (commit)
+            _queue.Enqueue(pending);
+            lead = !_writing;
+            _writing = true;
+        }
+
+        if (lead)
+        {
+            _ = Task.Run(DrainAsync, CancellationToken.None);
+        }
+
+        return pending.Task;
+    }
+
+    /// <summary>Commits batches until the queue is empty; never throws (failures go to the batch's callers).</summary>
+    private async Task DrainAsync()
+    {
+        var batch = new List<IPendingWrite>(MaxWritesPerCommit);
+        while (true)
+        {
+            batch.Clear();
+            lock (_queue)
             {
-                // Not cancellable: once the work is done, the commit is the answer.
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                while (batch.Count < MaxWritesPerCommit && _queue.TryDequeue(out IPendingWrite? next))
+                {
+                    batch.Add(next);
+                }
+
+                if (batch.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
             }
 
-            return result;
+            await CommitBatchAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommitBatchAsync(List<IPendingWrite> batch)
+    {
+        SqliteConnection? connection = null;
+        SqliteTransaction? transaction = null;
+        try
+        {
+            connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+            transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+            foreach (IPendingWrite write in batch)
+            {
+                if (write.CancellationToken.IsCancellationRequested)
+                {
+                    write.Fail(new OperationCanceledException(write.CancellationToken));
+                    continue;
+                }
+
+                await transaction.SaveAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                bool keep;
+                try
+                {
+                    keep = await write.RunAsync(connection, transaction).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // Undo this write only; if the transaction itself is gone (disk full, I/O error), the rollback
+                    // throws and the whole batch fails below.
+                    await transaction.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    await transaction.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    write.Fail(e);
+                    continue;
+                }
+
+                if (!keep)
+                {
+                    await transaction.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                await transaction.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            // Not cancellable: once the work is done, the commit is the answer.
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (transaction is not null)
+            {
+                try
+                {
+                    await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // The transaction is already gone; nothing of it was committed.
+                }
+            }
+
+            foreach (IPendingWrite write in batch)
+            {
+                write.Fail(e);
+            }
+
+            return;
         }
         finally
         {
-            _writeGate.Release();
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        foreach (IPendingWrite write in batch)
+        {
+            write.Complete();
+        }
+    }
+
+    private interface IPendingWrite
+    {
+        CancellationToken CancellationToken { get; }
+
+        /// <summary>Runs the work; returns whether its changes are kept.</summary>
+        Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction);
+
+        /// <summary>Answers the caller with the result of <see cref="RunAsync"/> (after the commit).</summary>
+        void Complete();
+
+        void Fail(Exception error);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+        : IPendingWrite
+    {
+        private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _answer.Task;
+
+        public CancellationToken CancellationToken => cancellationToken;
+
+        public async Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            (T result, bool commit) = await work(connection, transaction).ConfigureAwait(false);
+            _result = result;
+            return commit;
+        }
+
+        public void Complete() => _answer.TrySetResult(_result);
+
+        public void Fail(Exception error)
+        {
+            if (error is OperationCanceledException canceled && canceled.CancellationToken == cancellationToken)
+            {
+                _answer.TrySetCanceled(cancellationToken);
+            }
+            else
+            {
+                _answer.TrySetException(error);
+            }
         }
     }
 
@@ -209,8 +366,6 @@ internal sealed class SqliteDatabase : IDisposable
         {
             SqliteConnection.ClearPool(connection);
         }
-
-        _writeGate.Dispose();
     }
 
     private void CreateSchema()

@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Backchannel.RelayLoad;
+
+/// <summary>Counts shared by the clients of one run. Latency is recorded for messages due inside the measured window.</summary>
+internal sealed class RunCounters(int clients, long measureStart, long measureEnd)
+{
+    private readonly List<long>[] _latencies = Enumerable.Range(0, clients).Select(_ => new List<long>(1024)).ToArray();
+    private long _sentMeasured;
+    private long _sentTotal;
+    private long _deliveredInWindow;
+    private long _deliveredTotal;
+    private long _latencyCount;
+    private string? _firstNote;
+    private long _notes;
+
+    public int Clients => clients;
+    public long SentMeasured => Interlocked.Read(ref _sentMeasured);
+    public long SentTotal => Interlocked.Read(ref _sentTotal);
+    public long DeliveredInWindow => Interlocked.Read(ref _deliveredInWindow);
+    public long DeliveredTotal => Interlocked.Read(ref _deliveredTotal);
+    public long LatencyCount => Interlocked.Read(ref _latencyCount);
+    public string? FirstNote => _firstNote;
+    public long Notes => Interlocked.Read(ref _notes);
+
+    public void CountSent(long due)
+    {
+        Interlocked.Increment(ref _sentTotal);
+        if (due >= measureStart && due < measureEnd)
+        {
+            Interlocked.Increment(ref _sentMeasured);
+        }
+    }
+
+    /// <summary>Called from one client's receive loop only, so its list needs no lock.</summary>
+    public void CountDelivered(int client, long due, long decrypted)
+    {
+        Interlocked.Increment(ref _deliveredTotal);
+        if (decrypted >= measureStart && decrypted < measureEnd)
+        {
+            Interlocked.Increment(ref _deliveredInWindow);
+        }
+
+        if (due >= measureStart && due < measureEnd)
+        {
+            _latencies[client].Add(decrypted - due);
+            Interlocked.Increment(ref _latencyCount);
+        }
+    }
+
+    public void Note(string note)
+    {
+        Interlocked.CompareExchange(ref _firstNote, note, null);
+        Interlocked.Increment(ref _notes);
+    }
+
+    public long[] SortedLatencies()
+    {
+        long[] all = _latencies.SelectMany(l => l.ToArray()).ToArray();
+        Array.Sort(all);
+        return all;
+    }
+}
+
+/// <summary>One run at one offered rate against a fresh relay.</summary>
+internal static class LoadRun
+{
+    public static async Task<RunResult> RunAsync(LoadOptions o, double rate, CancellationToken ct)
+    {
+        string loadBefore = MachineFacts.LoadAverage();
+        await using RelayProcess relay = await RelayProcess.StartAsync(o.RelayDll, ct).ConfigureAwait(false);
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = int.MaxValue,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+        var clients = Enumerable.Range(0, o.Clients).Select(i => new SimClient(http, relay.Url, i)).ToList();
+        try
+        {
+            // Set-up (not measured): accounts, sessions with P peers each (a ring), WebSockets.
+            var setup = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (c, t) => await c.RegisterAsync(t).ConfigureAwait(false)).ConfigureAwait(false);
+            int half = Math.Max(1, o.PeersPerClient / 2);
+            var pairs = new HashSet<(int, int)>();
+            for (int i = 0; i < o.Clients; i++)
+            {
+                for (int d = 1; d <= half; d++)
+                {
+                    int j = (i + d) % o.Clients;
+                    if (i != j && pairs.Add((Math.Min(i, j), Math.Max(i, j))))
+                    {
+                        clients[i].Peers.Add(clients[j]);
+                        clients[j].Peers.Add(clients[i]);
+                    }
+                }
+            }
+
+            await Parallel.ForEachAsync(pairs, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (p, t) => await clients[p.Item1].EstablishSessionAsync(clients[p.Item2], t).ConfigureAwait(false)).ConfigureAwait(false);
+            await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+                async (c, t) => await c.ConnectAsync(t).ConfigureAwait(false)).ConfigureAwait(false);
+            await Task.Delay(500, ct).ConfigureAwait(false);
+            double setupSeconds = setup.Elapsed.TotalSeconds;
+
+            // Load: warm-up, then the measured window; then up to 10 s for messages in flight.
+            long start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
+            long measureStart = start + o.Warmup * Stopwatch.Frequency;
+            long measureEnd = measureStart + o.Seconds * Stopwatch.Frequency;
+            var counters = new RunCounters(o.Clients, measureStart, measureEnd);
+            foreach (SimClient c in clients)
+            {
+                c.Counters = counters;
+            }
+
+            double perClient = rate / o.Clients;
+            Task[] senders = clients.Select(c => Task.Run(() => c.SendLoopAsync(perClient, start, measureEnd, o.PlaintextBytes, ct), ct)).ToArray();
+            await WaitUntilAsync(measureStart, ct).ConfigureAwait(false);
+            double cpu0 = relay.CpuSeconds();
+            TimeSpan ownCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            long files0 = relay.FileBytes();
+            await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
+            double cpu1 = relay.CpuSeconds();
+            TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+            long files1 = relay.FileBytes();
+            (_, long pendingAtEnd, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
+            await Task.WhenAll(senders).ConfigureAwait(false);
+            var drain = Stopwatch.StartNew();
+            while (counters.LatencyCount < counters.SentMeasured && drain.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(100, ct).ConfigureAwait(false);
+            }
+
+            long[] lat = counters.SortedLatencies();
+            double Ms(double q) => lat.Length == 0 ? double.NaN : lat[Math.Min(lat.Length - 1, (int)Math.Ceiling(q * lat.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
+            string loadAfter = MachineFacts.LoadAverage();
+            long sendErrors = clients.Sum(c => Interlocked.Read(ref c.SendErrors));
+            long receiveErrors = clients.Sum(c => Interlocked.Read(ref c.ReceiveErrors));
+
+            // Storage: acknowledgements off, a burst of messages, pages in use before and after.
+            double bytesPerMessage = double.NaN, fileBytesPerMessage = double.NaN, avgContent = double.NaN;
+            if (o.StorageMessages > 0)
+            {
+                (bytesPerMessage, fileBytesPerMessage, avgContent) = await MeasureStorageAsync(relay, clients, o, ct).ConfigureAwait(false);
+            }
+
+            return new RunResult
+            {
+                OfferedRate = rate,
+                Clients = o.Clients,
+                Seconds = o.Seconds,
+                SentPerSecond = counters.SentMeasured / (double)o.Seconds,
+                DeliveredPerSecond = counters.DeliveredInWindow / (double)o.Seconds,
+                Delivered = counters.DeliveredInWindow,
+                Undelivered = counters.SentMeasured - counters.LatencyCount,
+                P50 = Ms(0.50),
+                P95 = Ms(0.95),
+                P99 = Ms(0.99),
+                Max = Ms(1.0),
+                RelayCpuPercent = (cpu1 - cpu0) / o.Seconds * 100,
+                LoadGenCpuPercent = (ownCpu1 - ownCpu0).TotalSeconds / o.Seconds * 100,
+                RelayPeakRssBytes = relay.PeakRssBytes(),
+                DbFileGrowthBytes = files1 - files0,
+                BytesPerMessage = bytesPerMessage,
+                FileBytesPerMessage = fileBytesPerMessage,
+                AvgContentBytes = avgContent,
+                PendingAtEnd = pendingAtEnd,
+                SendErrors = sendErrors,
+                ReceiveErrors = receiveErrors,
+                FirstError = counters.FirstNote,
+                LoadAverageBefore = loadBefore,
+                LoadAverageAfter = loadAfter,
+                SetupSeconds = setupSeconds,
+            };
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        {
+            throw new InvalidOperationException($"{e.Message}\nrelay stderr:\n{relay.StderrTail()}", e);
+        }
+        finally
+        {
+            foreach (SimClient c in clients)
+            {
+                await c.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<(double Pages, double Files, double AvgContent)> MeasureStorageAsync(RelayProcess relay, List<SimClient> clients, LoadOptions o, CancellationToken ct)
+    {
+        // Wait for the acknowledgements of the load phase to empty the mailboxes.
+        var wait = Stopwatch.StartNew();
+        (long used0, long pending0, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
+        while (pending0 > 0 && wait.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(200, ct).ConfigureAwait(false);
+            (used0, pending0, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
+        }
+
+        long files0 = relay.FileBytes();
+        foreach (SimClient c in clients)
+        {
+            c.Ack = false;
+        }
+
+        var counters = new RunCounters(clients.Count, 0, 0);
+        foreach (SimClient c in clients)
+        {
+            c.Counters = counters;
+        }
+
+        int perClient = Math.Max(1, o.StorageMessages / clients.Count);
+        await Task.WhenAll(clients.Select(c => c.SendBurstAsync(perClient, o.PlaintextBytes, ct))).ConfigureAwait(false);
+        long expected = counters.SentTotal;
+        wait.Restart();
+        while (counters.DeliveredTotal < expected && wait.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+
+        (long used1, long pending1, double avg) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
+        long files1 = relay.FileBytes();
+        long stored = pending1 - pending0;
+        return stored <= 0 ? (double.NaN, double.NaN, avg)
+            : ((used1 - used0) / (double)stored, (files1 - files0) / (double)stored, avg);
+    }
+
+    private static async Task WaitUntilAsync(long timestamp, CancellationToken ct)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (timestamp > now)
+        {
+            await Task.Delay(TimeSpan.FromSeconds((timestamp - now) / (double)Stopwatch.Frequency), ct).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>The figures of one run: a table row and a JSON line.</summary>
+internal sealed class RunResult
+{
+    public const string Header =
+        "| offered/s | sent/s | delivered/s | p50 ms | p95 ms | p99 ms | max ms | relay CPU % | loadgen CPU % | relay peak RSS MiB | pending at end | bytes/msg (pages) | bytes/msg (files) | errors | load avg before→after |\n" +
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
+
+    public double OfferedRate { get; init; }
+    public int Clients { get; init; }
+    public int Seconds { get; init; }
+    public double SentPerSecond { get; init; }
+    public double DeliveredPerSecond { get; init; }
+    public long Delivered { get; init; }
+    public long Undelivered { get; init; }
+    public double P50 { get; init; }
+    public double P95 { get; init; }
+    public double P99 { get; init; }
+    public double Max { get; init; }
+    public double RelayCpuPercent { get; init; }
+    public double LoadGenCpuPercent { get; init; }
+    public long RelayPeakRssBytes { get; init; }
+    public long DbFileGrowthBytes { get; init; }
+    public double BytesPerMessage { get; init; }
+    public double FileBytesPerMessage { get; init; }
+    public double AvgContentBytes { get; init; }
+    /// <summary>Messages stored and not yet acknowledged at the end of the window (acks the relay has not caught up with, plus those in flight).</summary>
+    public long PendingAtEnd { get; init; }
+    public long SendErrors { get; init; }
+    public long ReceiveErrors { get; init; }
+    public string? FirstError { get; init; }
+    public string LoadAverageBefore { get; init; } = "";
+    public string LoadAverageAfter { get; init; } = "";
+    public double SetupSeconds { get; init; }
+
+    private string Offered => double.IsPositiveInfinity(OfferedRate) ? "max" : OfferedRate.ToString("N0", CultureInfo.InvariantCulture);
+
+    public string Row() => string.Create(CultureInfo.InvariantCulture,
+        $"| {Offered} | {SentPerSecond:N0} | {DeliveredPerSecond:N0} | {P50:F1} | {P95:F1} | {P99:F1} | {Max:F1} | {RelayCpuPercent:F0} | {LoadGenCpuPercent:F0} | " +
+        $"{RelayPeakRssBytes / 1048576.0:F0} | {PendingAtEnd} | {BytesPerMessage:F0} | {FileBytesPerMessage:F0} | {SendErrors + ReceiveErrors + Undelivered} | {LoadAverageBefore} → {LoadAverageAfter} |");
+
+    public JsonObject Json() => new()
+    {
+        ["offeredPerSecond"] = double.IsPositiveInfinity(OfferedRate) ? "max" : OfferedRate,
+        ["clients"] = Clients,
+        ["seconds"] = Seconds,
+        ["sentPerSecond"] = Math.Round(SentPerSecond, 1),
+        ["deliveredPerSecond"] = Math.Round(DeliveredPerSecond, 1),
+        ["delivered"] = Delivered,
+        ["undelivered"] = Undelivered,
+        ["p50Ms"] = Num(P50),
+        ["p95Ms"] = Num(P95),
+        ["p99Ms"] = Num(P99),
+        ["maxMs"] = Num(Max),
+        ["relayCpuPercent"] = Math.Round(RelayCpuPercent, 1),
+        ["loadGeneratorCpuPercent"] = Math.Round(LoadGenCpuPercent, 1),
+        ["relayPeakRssBytes"] = RelayPeakRssBytes,
+        ["dbFileGrowthBytesDuringWindow"] = DbFileGrowthBytes,
+        ["bytesPerMessagePages"] = Num(BytesPerMessage),
+        ["bytesPerMessageFiles"] = Num(FileBytesPerMessage),
+        ["avgContentBytes"] = Num(AvgContentBytes),
+        ["pendingAtEnd"] = PendingAtEnd,
+        ["sendErrors"] = SendErrors,
+        ["receiveErrors"] = ReceiveErrors,
+        ["firstError"] = FirstError,
+        ["loadAverageBefore"] = LoadAverageBefore,
+        ["loadAverageAfter"] = LoadAverageAfter,
+        ["setupSeconds"] = Math.Round(SetupSeconds, 1),
+    };
+
+    private static JsonNode? Num(double v) => double.IsNaN(v) ? null : JsonValue.Create(Math.Round(v, 2));
+}

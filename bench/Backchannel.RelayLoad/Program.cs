@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Backchannel.RelayLoad;
+
+/// <summary>
+/// Relay load test: <c>dotnet run -c Release --project bench/Backchannel.RelayLoad -- --clients 50 --rate 5000 --seconds 10</c>,
+/// or <c>--curve</c> for several rates. Loopback only; at most 500 clients and 60 s per phase.
+/// </summary>
+internal static class Program
+{
+    public const int MaxClients = 500;
+    public const int MaxSeconds = 60;
+
+    public static async Task<int> Main(string[] args)
+    {
+        LoadOptions options;
+        try
+        {
+            options = LoadOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(LoadOptions.Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        if (options.Help)
+        {
+            Console.WriteLine(LoadOptions.Usage);
+            return 0;
+        }
+
+        ThreadPool.SetMinThreads(Math.Max(32, Environment.ProcessorCount * 8), 32);
+        Console.WriteLine($"# relay load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {MachineFacts.Describe()}");
+        Console.WriteLine($"# relay: {options.RelayDll}; clients {options.Clients}, peers per client {options.PeersPerClient}, " +
+                          $"warmup {options.Warmup} s, measured {options.Seconds} s, plaintext {options.PlaintextBytes} B");
+        Console.WriteLine($"# relay limits raised by environment: {string.Join(' ', RelayProcess.LimitOverrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Console.WriteLine(RunResult.Header);
+
+        var results = new List<RunResult>();
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+
+        foreach (double rate in options.Rates)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                break;
+            }
+
+            RunResult result = await LoadRun.RunAsync(options, rate, cancel.Token).ConfigureAwait(false);
+            results.Add(result);
+            Console.WriteLine(result.Row());
+            Console.WriteLine(result.Json().ToJsonString());
+        }
+
+        if (results.Count > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine("# curve");
+            Console.WriteLine(RunResult.Header);
+            foreach (RunResult r in results)
+            {
+                Console.WriteLine(r.Row());
+            }
+
+            var curve = new JsonArray();
+            foreach (RunResult r in results)
+            {
+                curve.Add(r.Json());
+            }
+
+            Console.WriteLine(new JsonObject { ["curve"] = curve }.ToJsonString());
+        }
+
+        return 0;
+    }
+}
+
+/// <summary>Command-line options, validated against the bounds.</summary>
+internal sealed class LoadOptions
+{
+    public const string Usage =
+        "usage: Backchannel.RelayLoad [--clients N (2..500, default 50)] [--rate R | --curve [--rates 1000,2500,...,max]]\n" +
+        "                             [--seconds S (1..60, default 10)] [--warmup W (0..60, default 3)] [--peers P (default 4)]\n" +
+        "                             [--storage-messages M (default 2000, 0 to skip)] [--relay PATH/backchannel.dll]\n" +
+        "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
+
+    public int Clients { get; private set; } = 50;
+    public IReadOnlyList<double> Rates { get; private set; } = [1000];
+    public int Seconds { get; private set; } = 10;
+    public int Warmup { get; private set; } = 3;
+    public int PeersPerClient { get; private set; } = 4;
+    public int StorageMessages { get; private set; } = 2000;
+    public int PlaintextBytes { get; private set; } = 160;
+    public bool Help { get; private set; }
+    public string RelayDll { get; private set; } = DefaultRelayDll();
+
+    /// <summary>"max": every client sends back to back in batches of 100 (closed loop).</summary>
+    public const double MaxRate = double.PositiveInfinity;
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var o = new LoadOptions();
+        bool curve = false;
+        string? rates = null;
+        string? rate = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--clients": o.Clients = ParseInt(Next(), "--clients"); break;
+                case "--rate": rate = Next(); break;
+                case "--rates": rates = Next(); break;
+                case "--curve": curve = true; break;
+                case "--seconds": o.Seconds = ParseInt(Next(), "--seconds"); break;
+                case "--warmup": o.Warmup = ParseInt(Next(), "--warmup"); break;
+                case "--peers": o.PeersPerClient = ParseInt(Next(), "--peers"); break;
+                case "--storage-messages": o.StorageMessages = ParseInt(Next(), "--storage-messages"); break;
+                case "--plaintext-bytes": o.PlaintextBytes = ParseInt(Next(), "--plaintext-bytes"); break;
+                case "--relay": o.RelayDll = Path.GetFullPath(Next()); break;
+                case "-h" or "--help": o.Help = true; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        if (o.Clients is < 2 or > Program.MaxClients)
+        {
+            throw new ArgumentException($"--clients must be 2..{Program.MaxClients}.");
+        }
+
+        if (o.Seconds is < 1 or > Program.MaxSeconds || o.Warmup is < 0 or > Program.MaxSeconds)
+        {
+            throw new ArgumentException($"--seconds must be 1..{Program.MaxSeconds} and --warmup 0..{Program.MaxSeconds}.");
+        }
+
+        if (o.PeersPerClient < 1)
+        {
+            throw new ArgumentException("--peers must be positive.");
+        }
+
+        o.PeersPerClient = Math.Min(o.PeersPerClient, o.Clients - 1);
+        if (o.StorageMessages is < 0 or > 100_000 || o.PlaintextBytes is < 24 or > 16_384)
+        {
+            throw new ArgumentException("--storage-messages must be 0..100000 and --plaintext-bytes 24..16384.");
+        }
+
+        if (curve && rate is not null)
+        {
+            throw new ArgumentException("Use --rate or --curve, not both.");
+        }
+
+        string list = curve ? rates ?? "1000,2500,5000,10000,20000,max" : rate ?? rates ?? "1000";
+        o.Rates = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(r => r.Equals("max", StringComparison.OrdinalIgnoreCase) ? MaxRate
+                : double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && v <= 1_000_000 ? v
+                : throw new ArgumentException($"Bad rate {r}: a number of messages/s (up to 1,000,000) or max."))
+            .ToList();
+        if (!File.Exists(o.RelayDll))
+        {
+            throw new ArgumentException($"No relay at {o.RelayDll}: build src/Backchannel.Cli -c Release or pass --relay.");
+        }
+
+        return o;
+    }
+
+    private static int ParseInt(string s, string name) =>
+        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new ArgumentException($"{name}: not a number: {s}");
+
+    private static string DefaultRelayDll()
+    {
+        // Walk up from the working directory to the repository root (Backchannel.slnx).
+        for (DirectoryInfo? d = new(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Backchannel.slnx")))
+            {
+                return Path.Combine(d.FullName, "src", "Backchannel.Cli", "bin", "Release", "net10.0", "backchannel.dll");
+            }
+        }
+
+        return Path.GetFullPath("backchannel.dll");
+    }
+}
+
+/// <summary>Machine facts printed with every result.</summary>
+internal static class MachineFacts
+{
+    public static string Describe()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException)
+        {
+        }
+
+        return $"{Environment.ProcessorCount} cores ({cpu}), {Environment.OSVersion}, .NET {Environment.Version}, load average {LoadAverage()}";
+    }
+
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+}

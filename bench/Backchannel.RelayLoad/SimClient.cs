@@ -1,0 +1,376 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Backchannel.Protocol;
+
+namespace Backchannel.RelayLoad;
+
+/// <summary>
+/// One simulated client: an account with device 1, a Signal identity and in-memory protocol store, sessions with its
+/// peers, a WebSocket to the relay. Sends real SignalMessages (batched per request as due), decrypts what arrives and
+/// acknowledges it over the socket.
+/// </summary>
+internal sealed class SimClient : IAsyncDisposable
+{
+    private static readonly TimeProvider Time = TimeProvider.System;
+
+    private readonly HttpClient _http;
+    private readonly Uri _relay;
+    private readonly IdentityKeyPair _identity;
+    private readonly InMemoryProtocolStore _store;
+    private readonly object _storeLock = new();
+    private readonly Dictionary<string, SessionCipher> _ciphers = [];
+    private readonly string _credential;
+    private AuthenticationHeaderValue? _auth;
+    private ClientWebSocket? _socket;
+    private Task? _receiveLoop;
+
+    public SimClient(HttpClient http, Uri relay, int index)
+    {
+        _http = http;
+        _relay = relay;
+        Index = index;
+        _identity = IdentityKeyPair.Generate();
+        _store = new InMemoryProtocolStore(_identity, KeyHelper.GenerateRegistrationId());
+        _credential = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    public int Index { get; }
+
+    public string Account { get; private set; } = "";
+
+    public List<SimClient> Peers { get; } = [];
+
+    /// <summary>Whether received messages are acknowledged (off in the storage phase).</summary>
+    public volatile bool Ack = true;
+
+    /// <summary>Measurement state, shared by all clients of a run.</summary>
+    public RunCounters? Counters { get; set; }
+
+    public long SendErrors;
+    public long ReceiveErrors;
+
+    public async Task RegisterAsync(CancellationToken ct)
+    {
+        long now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        using SignedPreKeyRecord signed = KeyHelper.GenerateSignedPreKey(_identity, 1, now);
+        using KyberPreKeyRecord kyber = KeyHelper.GenerateKyberPreKey(_identity, 1, now);
+        lock (_storeLock)
+        {
+            _store.StoreSignedPreKey(1, SignedPreKeyRecord.Deserialize(signed.Serialize()));
+            _store.StoreKyberPreKey(1, KyberPreKeyRecord.Deserialize(kyber.Serialize()), isLastResort: true);
+        }
+
+        var body = new
+        {
+            credential = _credential,
+            registrationId = _store.GetLocalRegistrationId(),
+            identityKey = _identity.PublicKey.Serialize(),
+            signedPreKey = new { id = signed.Id, publicKey = signed.PublicKey, signature = signed.Signature },
+            kyberLastResortPreKey = new { id = kyber.Id, publicKey = kyber.PublicKey, signature = kyber.Signature },
+        };
+        using HttpResponseMessage r = await _http.PostAsync(new Uri(_relay, "v1/accounts"),
+            new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            ct).ConfigureAwait(false);
+        await EnsureAsync(r, "register").ConfigureAwait(false);
+        using JsonDocument doc = JsonDocument.Parse(await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false));
+        Account = doc.RootElement.GetProperty("account").GetString()!;
+        _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Account}.1:{_credential}")));
+    }
+
+    /// <summary>
+    /// Starts a session with <paramref name="peer"/> from its relay bundle (GET /v1/keys), then does the first round
+    /// trip in memory (a PreKeySignalMessage and a reply), so that both sides send plain SignalMessages from then on.
+    /// </summary>
+    public async Task EstablishSessionAsync(SimClient peer, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_relay, $"v1/keys/{peer.Account}/1"));
+        request.Headers.Authorization = _auth;
+        using HttpResponseMessage r = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        await EnsureAsync(r, "bundle").ConfigureAwait(false);
+        using JsonDocument doc = JsonDocument.Parse(await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false));
+        JsonElement root = doc.RootElement;
+        JsonElement d = root.GetProperty("devices")[0];
+        JsonElement spk = d.GetProperty("signedPreKey");
+        JsonElement kpk = d.GetProperty("kyberPreKey");
+        JsonElement pk = d.TryGetProperty("preKey", out JsonElement p) ? p : default;
+        bool hasPk = pk.ValueKind == JsonValueKind.Object;
+        var bundle = new PreKeyBundle(
+            d.GetProperty("registrationId").GetUInt32(), d.GetProperty("deviceId").GetInt32(),
+            hasPk ? pk.GetProperty("id").GetUInt32() : null, hasPk ? pk.GetProperty("publicKey").GetBytesFromBase64() : null,
+            spk.GetProperty("id").GetUInt32(), spk.GetProperty("publicKey").GetBytesFromBase64(), spk.GetProperty("signature").GetBytesFromBase64(),
+            root.GetProperty("identityKey").GetBytesFromBase64(),
+            kpk.GetProperty("id").GetUInt32(), kpk.GetProperty("publicKey").GetBytesFromBase64(), kpk.GetProperty("signature").GetBytesFromBase64());
+        CiphertextMessage hello;
+        lock (_storeLock)
+        {
+            SessionBuilder.ProcessPreKeyBundle(_store, new ProtocolAddress(peer.Account, 1), bundle, Time);
+            hello = Cipher(peer.Account).Encrypt("hello"u8);
+        }
+
+        byte[] reply = peer.HandshakeReply(Account, hello);
+        lock (_storeLock)
+        {
+            Cipher(peer.Account).Decrypt(CiphertextMessage.WhisperType, reply);
+        }
+    }
+
+    private byte[] HandshakeReply(string from, CiphertextMessage hello)
+    {
+        lock (_storeLock)
+        {
+            SessionCipher c = Cipher(from);
+            c.Decrypt(hello.Type, hello.Serialize());
+            CiphertextMessage m = c.Encrypt("hi"u8);
+            if (m.Type != CiphertextMessage.WhisperType)
+            {
+                throw new InvalidOperationException("The reply is not a SignalMessage.");
+            }
+
+            return m.Serialize();
+        }
+    }
+
+    private SessionCipher Cipher(string account)
+    {
+        if (!_ciphers.TryGetValue(account, out SessionCipher? c))
+        {
+            c = new SessionCipher(_store, new ProtocolAddress(account, 1), Time);
+            _ciphers[account] = c;
+        }
+
+        return c;
+    }
+
+    public async Task ConnectAsync(CancellationToken ct)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", _auth!.ToString());
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        var ws = new UriBuilder(new Uri(_relay, "v1/websocket")) { Scheme = "ws" }.Uri;
+        await socket.ConnectAsync(ws, ct).ConfigureAwait(false);
+        _socket = socket;
+        _receiveLoop = Task.Run(() => ReceiveLoopAsync(CancellationToken.None), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Open-loop sender: message k of this client is due at start + offset + k * interval; every message due is
+    /// encrypted and sent in one request of up to 100 (a client that fell behind catches up in full batches).
+    /// Latency counts from the due time, so a slow relay cannot hide delay by slowing the sender down.
+    /// With an infinite rate it sends batches of 100 back to back and counts from the batch's start.
+    /// </summary>
+    public async Task SendLoopAsync(double ratePerClient, long start, long end, int plaintextBytes, CancellationToken ct)
+    {
+        RunCounters counters = Counters!;
+        bool closedLoop = double.IsPositiveInfinity(ratePerClient);
+        double interval = closedLoop ? 0 : Stopwatch.Frequency / ratePerClient;
+        double offset = closedLoop ? 0 : interval * Index / Math.Max(1, counters.Clients);
+        long k = 0;
+        int peer = 0;
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        byte[] plaintext = new byte[plaintextBytes];
+        RandomNumberGenerator.Fill(plaintext);
+        while (!ct.IsCancellationRequested)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now >= end)
+            {
+                break;
+            }
+
+            int count;
+            if (closedLoop)
+            {
+                count = 100;
+            }
+            else
+            {
+                long dueNow = (long)Math.Floor((now - start - offset) / interval) + 1;
+                long scheduledBeforeEnd = (long)Math.Ceiling((end - start - offset) / interval);
+                dueNow = Math.Min(dueNow, scheduledBeforeEnd);
+                count = (int)Math.Min(100, dueNow - k);
+                if (count <= 0)
+                {
+                    long nextDue = start + (long)(offset + k * interval);
+                    double waitMs = (nextDue - now) * 1000.0 / Stopwatch.Frequency;
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, waitMs)), ct).ConfigureAwait(false);
+                    continue;
+                }
+            }
+
+            buffer.ResetWrittenCount();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("messages");
+                lock (_storeLock)
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        long due = closedLoop ? now : start + (long)(offset + (k + i) * interval);
+                        SimClient to = Peers[peer];
+                        peer = (peer + 1) % Peers.Count;
+                        BinaryPrimitives.WriteInt64LittleEndian(plaintext, due);
+                        BinaryPrimitives.WriteInt64LittleEndian(plaintext.AsSpan(8), k + i);
+                        CiphertextMessage m = Cipher(to.Account).Encrypt(plaintext);
+                        w.WriteStartObject();
+                        w.WriteString("id", Guid.NewGuid().ToString("D"));
+                        w.WriteString("to", to.Account);
+                        w.WriteNumber("device", 1);
+                        w.WriteNumber("type", m.Type);
+                        w.WriteBase64String("content", m.Serialize());
+                        w.WriteEndObject();
+                        counters.CountSent(due);
+                    }
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            k += count;
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_relay, "v1/messages"))
+            {
+                Content = new ReadOnlyMemoryContent(buffer.WrittenMemory) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            };
+            request.Headers.Authorization = _auth;
+            try
+            {
+                using HttpResponseMessage r = await _http.SendAsync(request, ct).ConfigureAwait(false);
+                if (!r.IsSuccessStatusCode)
+                {
+                    Interlocked.Add(ref SendErrors, count);
+                    counters.Note($"send {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false)}");
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                Interlocked.Add(ref SendErrors, count);
+                counters.Note("send: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>Sends <paramref name="count"/> messages to the peers in batches of 100, as fast as the relay takes them.</summary>
+    public async Task SendBurstAsync(int count, int plaintextBytes, CancellationToken ct)
+    {
+        long before = Stopwatch.GetTimestamp();
+        double rate = count / 0.5; // due within half a second: full batches
+        await SendLoopAsync(rate, before, before + (long)(Stopwatch.Frequency * 0.5) + 1, plaintextBytes, ct).ConfigureAwait(false);
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken ct)
+    {
+        ClientWebSocket socket = _socket!;
+        byte[] buffer = new byte[256 * 1024];
+        byte[] ack = new byte[128];
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                int length = 0;
+                ValueWebSocketReceiveResult part;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    }
+
+                    part = await socket.ReceiveAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+                    if (part.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    length += part.Count;
+                }
+                while (!part.EndOfMessage);
+
+                string? id = Handle(buffer.AsSpan(0, length));
+                if (id is not null && Ack)
+                {
+                    int n = Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"id\":\"{id}\"}}", ack);
+                    await socket.SendAsync(ack.AsMemory(0, n), WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Decrypts one pushed message and records its latency; returns its id to acknowledge.</summary>
+    private string? Handle(ReadOnlySpan<byte> frame)
+    {
+        using JsonDocument doc = JsonDocument.Parse(frame.ToArray());
+        JsonElement root = doc.RootElement;
+        if (root.GetProperty("type").GetString() != "message")
+        {
+            return null;
+        }
+
+        JsonElement m = root.GetProperty("message");
+        string id = m.GetProperty("id").GetString()!;
+        string source = m.GetProperty("source").GetString()!;
+        int type = m.GetProperty("type").GetInt32();
+        byte[] content = m.GetProperty("content").GetBytesFromBase64();
+        byte[] plain;
+        try
+        {
+            lock (_storeLock)
+            {
+                plain = Cipher(source).Decrypt(type, content);
+            }
+        }
+        catch (ProtocolException e)
+        {
+            Interlocked.Increment(ref ReceiveErrors);
+            Counters?.Note("decrypt: " + e.GetType().Name);
+            return id;
+        }
+
+        long decrypted = Stopwatch.GetTimestamp();
+        long due = BinaryPrimitives.ReadInt64LittleEndian(plain);
+        Counters?.CountDelivered(Index, due, decrypted);
+        return id;
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage r, string what)
+    {
+        if (!r.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{what}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync().ConfigureAwait(false)}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket is not null)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+
+            _socket.Abort();
+            if (_receiveLoop is not null)
+            {
+                await _receiveLoop.ConfigureAwait(false);
+            }
+
+            _socket.Dispose();
+        }
+
+        _identity.Dispose();
+    }
+}
