@@ -124,6 +124,16 @@ public sealed partial class BackchannelClient
                 return true;
             }
             after = batch[^1].Seq;
+            List<(long Seq, OutgoingMessageDto Message)>? unsealed = await SendSealedAsync(relay, batch, ct).ConfigureAwait(false);
+            if (unsealed is null)
+            {
+                return false;
+            }
+            batch = unsealed;
+            if (batch.Count == 0)
+            {
+                continue;
+            }
             try
             {
                 await relay.SendMessagesAsync(batch.Select(b => b.Message).ToList(), ct).ConfigureAwait(false);
@@ -177,17 +187,24 @@ public sealed partial class BackchannelClient
             {
                 foreach (long seq in seqs)
                 {
-                    string? id = _store.Scalar("SELECT id FROM outbox WHERE seq = $s", ("$s", seq)) as string;
+                    string? outboxId = _store.Scalar("SELECT id FROM outbox WHERE seq = $s", ("$s", seq)) as string;
                     _store.Execute("DELETE FROM outbox WHERE seq = $s", ("$s", seq));
-                    if (id is null)
+                    if (outboxId is null)
                     {
                         continue;
+                    }
+                    // A channel message goes out as one outbox row per member device, each under its own id.
+                    string id = _store.Scalar("SELECT message_id FROM outbox_links WHERE outbox_id = $o", ("$o", outboxId)) as string ?? outboxId;
+                    if (id != outboxId)
+                    {
+                        _store.Execute("DELETE FROM outbox_links WHERE outbox_id = $o", ("$o", outboxId));
                     }
                     if (failed)
                     {
                         _store.Execute("UPDATE messages SET status = $st WHERE id = $id", ("$st", MessageStatus.Failed), ("$id", id));
                     }
-                    else if (_store.Scalar("SELECT 1 FROM outbox WHERE id = $id", ("$id", id)) is null)
+                    else if (_store.Scalar("SELECT 1 FROM outbox WHERE id = $id", ("$id", id)) is null
+                        && _store.Scalar("SELECT 1 FROM outbox_links WHERE message_id = $id", ("$id", id)) is null)
                     {
                         _store.Execute("UPDATE messages SET status = $st WHERE id = $id AND status = $q",
                             ("$st", MessageStatus.Sent), ("$id", id), ("$q", MessageStatus.Queued));
@@ -256,6 +273,7 @@ public sealed partial class BackchannelClient
         {
             throw Translate(e);
         }
+        await ReconcileIfDirtyAsync(ct).ConfigureAwait(false);
         await RefillPreKeysAsync(ct).ConfigureAwait(false);
         if (shown.Count == 0 && wait > TimeSpan.Zero)
         {
@@ -271,13 +289,25 @@ public sealed partial class BackchannelClient
     /// </summary>
     internal async Task<(bool Ack, ChatMessage? Message)> ProcessIncomingAsync(IncomingMessageDto m, CancellationToken ct)
     {
-        if (m.Source is null || !Guid.TryParse(m.Source, out _))
+        byte[]? trustRoot = null;
+        if (m.Sealed)
         {
-            // Sealed-sender envelopes (no visible source) are not produced by this client version.
+            trustRoot = await TrustRootAsync(ct).ConfigureAwait(false);
+            if (trustRoot is null)
+            {
+                // Without the trust root the sender cannot be checked: leave it on the relay for the next sync.
+                OnNotice("A sealed message waits until the relay's trust root can be fetched.");
+                return (false, null);
+            }
+        }
+        else if (m.Source is null || !Guid.TryParse(m.Source, out _))
+        {
             OnNotice("Dropped a message without a sender this client can read.");
             return (true, null);
         }
-        string source = m.Source.ToLowerInvariant();
+        string source = m.Sealed ? "" : m.Source!.ToLowerInvariant();
+        int device = m.SourceDevice ?? 1;
+        bool group = m.Type == SenderKeyMessageType;
         ChatMessage? shown = null;
         bool identityProblem = false;
         Contact? contact;
@@ -287,17 +317,52 @@ public sealed partial class BackchannelClient
             {
                 return (true, null);
             }
-            contact = FindContactByAccount(source);
+            contact = m.Sealed ? null : FindContactByAccount(source);
             Contact? known = contact;
             _store.TryTransaction(() =>
             {
                 byte[] plaintext;
                 try
                 {
-                    plaintext = _crypto.Decrypt(source, m.SourceDevice, m.Type, m.Content);
+                    if (m.Sealed)
+                    {
+                        // The sender is known only from the certificate inside, checked against the trust root.
+                        (string sender, int senderDevice, int type, byte[] opened) = _crypto.Unseal(trustRoot!, m.ServerTimestamp, m.Content);
+                        source = sender.ToLowerInvariant();
+                        device = senderDevice;
+                        group = type == SenderKeyMessageType;
+                        plaintext = opened;
+                        known = FindContactByAccount(source);
+                        if (group && known is null)
+                        {
+                            OnNotice("Dropped a channel message from an account that is not a contact.");
+                            return false;
+                        }
+                    }
+                    else if (group)
+                    {
+                        if (known is null)
+                        {
+                            OnNotice("Dropped a channel message from an account that is not a contact.");
+                            return false;
+                        }
+                        plaintext = _crypto.GroupDecrypt(source, device, m.Content);
+                    }
+                    else
+                    {
+                        plaintext = _crypto.Decrypt(source, device, m.Type, m.Content);
+                    }
                 }
-                catch (CryptoFailure f) when (f.Kind == CryptoFailureKind.UntrustedIdentity && known is not null)
+                catch (CryptoFailure f) when (f.Kind == CryptoFailureKind.UntrustedIdentity && known is not null && !m.Sealed)
                 {
+                    identityProblem = true;
+                    return false;
+                }
+                catch (CryptoFailure f) when (f.Kind == CryptoFailureKind.UntrustedIdentity && m.Sealed
+                    && f.Account is { } who && FindContactByAccount(who.ToLowerInvariant()) is { } sealedSender)
+                {
+                    // Handled as for an unsealed message from that contact: held until re-verified, unless a forgery.
+                    contact = sealedSender;
                     identityProblem = true;
                     return false;
                 }
@@ -315,24 +380,63 @@ public sealed partial class BackchannelClient
                     OnNotice("Dropped a message in a format this client does not understand.");
                     return false;
                 }
+                if (group)
+                {
+                    shown = StoreChannelTextLocked(known!, envelope);
+                    MarkReceived(m.Id);
+                    return true;
+                }
+                if (known is null && envelope.Kind != Envelope.KindIntro)
+                {
+                    // Not an introduction: perhaps a fellow member of a channel we share, vouched for by its creator.
+                    known = AcceptChannelStrangerLocked(source, device);
+                    if (known is null)
+                    {
+                        OnNotice("Dropped a message from an account that holds no valid invite of ours.");
+                        return false;
+                    }
+                }
                 if (known is null)
                 {
-                    if (envelope.Kind != Envelope.KindIntro || !BurnInvite(envelope.Secret!))
+                    if (!BurnInvite(envelope.Secret!))
                     {
                         OnNotice("Dropped a message from an account that holds no valid invite of ours.");
                         return false;
                     }
                     string alias = UniqueAlias(envelope.Name!);
-                    byte[] key = _crypto.GetIdentity(source, m.SourceDevice)
+                    byte[] key = _crypto.GetIdentity(source, device)
                         ?? throw new InvalidOperationException("The protocol saved no identity for a new session.");
                     _store.Execute(
                         "INSERT INTO contacts(account, alias, identity_key, verified, created_at) VALUES($a, $n, $k, 0, $t)",
                         ("$a", source), ("$n", alias), ("$k", key), ("$t", Now()));
+                    if (envelope.AccessKey is { Length: AccessKeyLength } accessKey)
+                    {
+                        SaveAccessKeyLocked(source, accessKey);
+                    }
                     MarkReceived(m.Id);
                     OnNotice($"\"{alias}\" accepted your invite and is now a contact.");
                     return true;
                 }
-                if (envelope.Kind == Envelope.KindText)
+                if (envelope.Kind == Envelope.KindChannel)
+                {
+                    if (!ApplyChannelUpdateLocked(source, envelope))
+                    {
+                        return false;
+                    }
+                }
+                else if (envelope.Kind == Envelope.KindSenderKey)
+                {
+                    if (!ApplySenderKeyLocked(source, device, envelope))
+                    {
+                        return false;
+                    }
+                }
+                else if (envelope.Kind == Envelope.KindText && envelope.Channel is not null)
+                {
+                    OnNotice("Dropped a channel message that did not come under a sender key.");
+                    return false;
+                }
+                else if (envelope.Kind == Envelope.KindText)
                 {
                     int added = _store.Execute(
                         "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
@@ -448,7 +552,8 @@ public sealed partial class BackchannelClient
             List<ChatMessage> rows = _store.Query(
                 "SELECT m.id, m.account, COALESCE(c.alias, m.account), m.topic, m.sent_at, m.text, m.direction, m.status " +
                 "FROM messages m LEFT JOIN contacts c ON c.account = m.account " +
-                "WHERE ($a IS NULL OR m.account = $a) AND ($t IS NULL OR m.topic = $t) ORDER BY m.seq DESC LIMIT $n",
+                "WHERE ($a IS NULL OR m.account = $a) AND ($t IS NULL OR m.topic = $t) " +
+                "AND m.id NOT IN (SELECT id FROM channel_messages) ORDER BY m.seq DESC LIMIT $n",
                 r =>
                 {
                     string direction = r.GetString(6);
@@ -479,6 +584,35 @@ public sealed partial class BackchannelClient
         return page.Messages.Count;
     }
 
+    /// <summary>The messages the relay holds for this device, without processing or acknowledging them (tests).</summary>
+    internal async Task<IReadOnlyList<IncomingMessageDto>> PeekRelayAsync(CancellationToken ct = default) =>
+        (await Relay().FetchAsync(500, ct).ConfigureAwait(false)).Messages;
+
+    /// <summary>
+    /// Tries <c>GroupCipher.Decrypt</c> of a SenderKeyMessage with this device's sender keys and stores nothing
+    /// (tests: a removed member must not be able to read). Null when decryption fails.
+    /// </summary>
+    internal byte[]? TryGroupDecrypt(string sender, int device, byte[] ciphertext)
+    {
+        lock (_gate)
+        {
+            byte[]? plaintext = null;
+            _store.TryTransaction(() =>
+            {
+                try
+                {
+                    plaintext = _crypto.GroupDecrypt(sender, device, ciphertext);
+                }
+                catch (CryptoFailure)
+                {
+                    plaintext = null;
+                }
+                return false;
+            });
+            return plaintext;
+        }
+    }
+
     /// <summary>One-time prekeys the relay has left for this device (tests, diagnostics).</summary>
     internal async Task<(int PreKeys, int KyberPreKeys)> RelayKeyCountAsync(CancellationToken ct = default)
     {
@@ -495,7 +629,8 @@ public sealed partial class BackchannelClient
     {
         lock (_gate)
         {
-            return Convert.ToInt32(_store.Scalar("SELECT COUNT(DISTINCT id) FROM outbox"), System.Globalization.CultureInfo.InvariantCulture);
+            return Convert.ToInt32(_store.Scalar(
+                "SELECT COUNT(DISTINCT COALESCE(l.message_id, o.id)) FROM outbox o LEFT JOIN outbox_links l ON l.outbox_id = o.id"), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 

@@ -152,27 +152,36 @@ public sealed partial class BackchannelClient
                 if (parsed?.Type == "message" && parsed.Message is { } m)
                 {
                     (bool ack, ChatMessage? message) = await ProcessIncomingAsync(m, CancellationToken.None).ConfigureAwait(false);
-                    if (ack)
+                    await ReconcileIfDirtyAsync(CancellationToken.None).ConfigureAwait(false);
+                    try
                     {
-                        byte[] ackFrame = JsonSerializer.SerializeToUtf8Bytes(new SocketFrame("ack", Id: m.Id), RelayClient.Json);
-                        await sendLock.WaitAsync(hardStop.Token).ConfigureAwait(false);
-                        try
+                        if (ack)
                         {
-                            // After our close frame nothing more may be sent; the message is stored and its
-                            // acknowledgement follows on the next connection or sync.
-                            if (socket.State == WebSocketState.Open)
+                            byte[] ackFrame = JsonSerializer.SerializeToUtf8Bytes(new SocketFrame("ack", Id: m.Id), RelayClient.Json);
+                            await sendLock.WaitAsync(hardStop.Token).ConfigureAwait(false);
+                            try
                             {
-                                await socket.SendAsync(ackFrame, WebSocketMessageType.Text, true, hardStop.Token).ConfigureAwait(false);
+                                // After our close frame nothing more may be sent; the message is stored and its
+                                // acknowledgement follows on the next connection or sync.
+                                if (socket.State == WebSocketState.Open)
+                                {
+                                    await socket.SendAsync(ackFrame, WebSocketMessageType.Text, true, hardStop.Token).ConfigureAwait(false);
+                                }
+                            }
+                            finally
+                            {
+                                sendLock.Release();
                             }
                         }
-                        finally
-                        {
-                            sendLock.Release();
-                        }
                     }
-                    if (message is not null)
+                    finally
                     {
-                        await onMessage(message).ConfigureAwait(false);
+                        // Stored already: shown even when the acknowledgement fails (the relay went away), because the
+                        // next connection's copy of it is a duplicate and is not shown again.
+                        if (message is not null)
+                        {
+                            await onMessage(message).ConfigureAwait(false);
+                        }
                     }
                 }
                 else if (parsed?.Type == "empty" && await onEmpty().ConfigureAwait(false))

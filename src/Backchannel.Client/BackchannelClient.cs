@@ -111,6 +111,7 @@ public sealed partial class BackchannelClient : IDisposable
         }
         string credential = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         SessionCrypto.NewIdentity identity = SessionCrypto.CreateIdentity();
+        byte[] accessKey = RandomNumberGenerator.GetBytes(AccessKeyLength);
         RegisterRequest request;
         lock (_gate)
         {
@@ -133,7 +134,8 @@ public sealed partial class BackchannelClient : IDisposable
                 _store.SetMeta(MetaKeys.SignedPreKeyCreatedAt, Now());
                 _store.SetMeta(MetaKeys.NextPreKeyId, 1 + PreKeyBatch);
                 _store.SetMeta(MetaKeys.NextKyberPreKeyId, 2 + PreKeyBatch);
-                return new RegisterRequest(credential, identity.RegistrationId, identity.PublicKey, signed, lastResort, preKeys, kyber);
+                _store.SetMeta(MetaKeys.AccessKey, accessKey);
+                return new RegisterRequest(credential, identity.RegistrationId, identity.PublicKey, signed, lastResort, preKeys, kyber, accessKey);
             });
         }
         var client = new RelayClient(relay, _handler);
@@ -161,6 +163,7 @@ public sealed partial class BackchannelClient : IDisposable
         _relay?.Dispose();
         _relay = client;
         _relay.SetCredentials(registered.Account.ToLowerInvariant(), registered.Device, credential);
+        await TrustRootAsync(ct).ConfigureAwait(false); // pin it now; a failure is retried when it is needed
         return Account;
     }
 
@@ -174,7 +177,14 @@ public sealed partial class BackchannelClient : IDisposable
             _store.Execute("INSERT INTO invites(secret_hash, created_at) VALUES($h, $t)",
                 ("$h", SHA256.HashData(Encoding.UTF8.GetBytes(secret))), ("$t", Now()));
         }
-        return new Invite(me.Relay, me.Account, Convert.FromBase64String(me.IdentityKey), me.Name, secret).Encode();
+        byte[]? trustRoot;
+        byte[]? accessKey;
+        lock (_gate)
+        {
+            trustRoot = _store.GetMeta(MetaKeys.TrustRoot);
+            accessKey = _store.GetMeta(MetaKeys.AccessKey);
+        }
+        return new Invite(me.Relay, me.Account, Convert.FromBase64String(me.IdentityKey), me.Name, secret, trustRoot, accessKey).Encode();
     }
 
     /// <summary>
@@ -209,6 +219,18 @@ public sealed partial class BackchannelClient : IDisposable
                 throw new BackchannelException(ErrorKinds.AliasTaken, $"The alias \"{alias}\" is already taken; choose another with --alias.");
             }
         }
+        if (invite.TrustRoot is not null)
+        {
+            // Both use this relay (checked above): its trust root must be the one the inviter pinned.
+            byte[]? ours = await TrustRootAsync(ct).ConfigureAwait(false)
+                ?? throw new BackchannelException(ErrorKinds.RelayUnreachable, "Cannot fetch the relay's trust root to check the invite.");
+            if (!CryptographicOperations.FixedTimeEquals(ours, invite.TrustRoot))
+            {
+                throw new BackchannelException(ErrorKinds.TrustRootMismatch,
+                    "The invite's relay trust root differs from the one this device pinned for the relay. Refusing: someone may be " +
+                    "impersonating the relay. Ask the sender for a new invite over a channel you trust.");
+            }
+        }
         BundleResponse bundle = await FetchBundleAsync(invite.Account, ct).ConfigureAwait(false);
         if (!CryptographicOperations.FixedTimeEquals(bundle.IdentityKey, invite.IdentityKey))
         {
@@ -241,6 +263,10 @@ public sealed partial class BackchannelClient : IDisposable
                 _store.Execute(
                     "INSERT INTO contacts(account, alias, identity_key, verified, created_at) VALUES($a, $n, $k, 0, $t)",
                     ("$a", invite.Account), ("$n", a), ("$k", bundle.IdentityKey), ("$t", Now()));
+                if (invite.AccessKey is not null)
+                {
+                    SaveAccessKeyLocked(invite.Account, invite.AccessKey);
+                }
                 var intro = new Envelope
                 {
                     Id = NewId(),
@@ -248,6 +274,7 @@ public sealed partial class BackchannelClient : IDisposable
                     SentAt = Now(),
                     Secret = invite.Secret,
                     Name = me.Name,
+                    AccessKey = _store.GetMeta(MetaKeys.AccessKey),
                 };
                 EnqueueLocked(invite.Account, intro);
                 return a;

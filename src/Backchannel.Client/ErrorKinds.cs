@@ -16,5 +16,9 @@ public static class ErrorKinds
     public const string IdentityMismatch = "IdentityMismatch";
     public const string IdentityChanged = "IdentityChanged";
     public const string NoSession = "NoSession";
+    public const string TrustRootMismatch = "TrustRootMismatch";
+    public const string UnknownChannel = "UnknownChannel";
+    public const string ChannelTaken = "ChannelTaken";
+    public const string NotMember = "NotMember";
     public const string BadRequest = "BadRequest";
 }

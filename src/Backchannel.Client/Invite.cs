@@ -9,7 +9,12 @@ namespace Backchannel.Client;
 /// the inviter's account, identity key, init name and a one-time secret. The identity key lets the invitee
 /// refuse a relay that serves different keys; the secret lets the inviter accept only invited strangers.
 /// </summary>
-public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, string Name, string Secret)
+/// <remarks>
+/// Since sealed sender the invite may also carry the relay's trust root (<c>t</c>) and the inviter's access key
+/// (<c>x</c>); invites without them still parse (the invitee then sends unsealed until it learns the key).
+/// </remarks>
+public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, string Name, string Secret,
+    byte[]? TrustRoot = null, byte[]? AccessKey = null)
 {
     public const string Prefix = "bc1.";
 
@@ -21,11 +26,14 @@ public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, strin
         [property: JsonPropertyName("a")] string? A,
         [property: JsonPropertyName("k")] string? K,
         [property: JsonPropertyName("n")] string? N,
-        [property: JsonPropertyName("s")] string? S);
+        [property: JsonPropertyName("s")] string? S,
+        [property: JsonPropertyName("t"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? T = null,
+        [property: JsonPropertyName("x"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? X = null);
 
     public string Encode()
     {
-        var wire = new Wire(Relay.AbsoluteUri, Account, Base64Url.EncodeToString(IdentityKey), Name, Secret);
+        var wire = new Wire(Relay.AbsoluteUri, Account, Base64Url.EncodeToString(IdentityKey), Name, Secret,
+            TrustRoot is null ? null : Base64Url.EncodeToString(TrustRoot), AccessKey is null ? null : Base64Url.EncodeToString(AccessKey));
         return Prefix + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(wire));
     }
 
@@ -62,7 +70,17 @@ public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, strin
             {
                 throw Malformed("the secret is too short");
             }
-            return new Invite(relay, w.A.ToLowerInvariant(), key, w.N, w.S);
+            byte[]? trustRoot = w.T is null ? null : Base64Url.DecodeFromChars(w.T);
+            if (trustRoot is not null && trustRoot.Length != 33)
+            {
+                throw Malformed("the trust root is not valid");
+            }
+            byte[]? accessKey = w.X is null ? null : Base64Url.DecodeFromChars(w.X);
+            if (accessKey is not null && accessKey.Length != 16)
+            {
+                throw Malformed("the access key is not valid");
+            }
+            return new Invite(relay, w.A.ToLowerInvariant(), key, w.N, w.S, trustRoot, accessKey);
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {

@@ -265,6 +265,47 @@ public sealed class EndToEndTests : IDisposable
         return relay;
     }
 
+    [Fact]
+    public async Task A_channel_of_three_works_through_the_real_executable()
+    {
+        RelayProcess relay = await StartRelayAsync();
+        (Party east, Party west) = await PairAsync(relay);
+        var north = new Party("north", Path.Combine(_root, "north"));
+        await north.InitAsync(relay.Url);
+        (await north.RunAsync("accept", await east.InviteAsync())).Ok();
+        await east.SyncAsync();
+
+        JsonObject created = (await east.RunAsync("channel", "create", "talks", "--with", "west,north")).Ok().Single;
+        Assert.Equal("talks", created.Text("channel"));
+        Assert.True(Guid.TryParse(created.Text("id"), out _));
+        Assert.Equal(["east", "north", "west"], created["members"]!.AsArray().Select(m => m!.GetValue<string>()));
+        foreach (Party p in new[] { west, north, east, west, north })
+        {
+            await p.SyncAsync();
+        }
+        JsonObject listed = Assert.Single((await north.RunAsync("channel", "list")).Ok().JsonLines);
+        Assert.Equal(created.Text("id"), listed.Text("id"));
+
+        JsonObject sent = (await west.RunAsync("send", "--channel", "talks", "agenda first", "--topic", "agenda")).Ok().Single;
+        Assert.Equal("sent", sent.Text("status"));
+        IReadOnlyList<JsonObject> atNorth = await north.SyncAsync();
+        JsonObject got = Assert.Single(atNorth);
+        Assert.Equal(("agenda first", "west", "agenda", "talks"), (got.Text("text"), got.Text("from"), got.Text("topic"), got.Text("channel")));
+        await east.SyncAsync();
+        JsonObject read = Assert.Single(await east.ReadAsync("--channel", "talks"));
+        Assert.Equal(("in", "talks", sent.Text("id")), (read.Text("direction"), read.Text("channel"), read.Text("id")));
+        Assert.Empty(await east.ReadAsync("west"));
+
+        JsonObject removed = (await east.RunAsync("channel", "remove", "talks", "north")).Ok().Single;
+        Assert.Equal(["east", "west"], removed["members"]!.AsArray().Select(m => m!.GetValue<string>()));
+        await west.SyncAsync();
+        await north.SyncAsync();
+        Assert.Equal("sent", (await west.RunAsync("send", "--channel", "talks", "after removal")).Ok().Single.Text("status"));
+        Assert.Empty(await north.SyncAsync());
+        Assert.Equal("after removal", Assert.Single(await east.SyncAsync()).Text("text"));
+        Assert.Equal("NotMember", (await north.RunAsync("send", "--channel", "talks", "hello?")).JsonLines.Single().Text("error"));
+    }
+
     private async Task<(Party East, Party West)> PairAsync(RelayProcess relay)
     {
         var east = new Party("east", Path.Combine(_root, "east"));

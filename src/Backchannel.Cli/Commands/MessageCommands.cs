@@ -11,14 +11,29 @@ internal static class MessageCommands
 {
     public static Command Send()
     {
-        var alias = new Argument<string>("ALIAS") { Description = "The contact" };
-        var text = new Argument<string>("TEXT") { Description = "The message; - reads it from stdin" };
+        var alias = new Argument<string>("ALIAS") { Description = "The contact (omit with --channel)" };
+        var text = new Argument<string?>("TEXT") { Description = "The message; - reads it from stdin", Arity = ArgumentArity.ZeroOrOne };
         var topic = new Option<string?>("--topic") { Description = "Topic of the message", HelpName = "T" };
         var lines = new Option<bool>("--lines") { Description = "With TEXT -, send each non-empty line of stdin as its own message" };
-        var command = new Command("send", "Encrypt a message, queue it in the outbox and deliver it") { alias, text, topic, lines };
+        var channel = new Option<string?>("--channel") { Description = "Send to every member of this channel (then give only TEXT)", HelpName = "NAME" };
+        var command = new Command("send", "Encrypt a message, queue it in the outbox and deliver it") { alias, text, topic, lines, channel };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
-            string body = p.GetValue(text)!;
+            string? channelName = p.GetValue(channel);
+            string? body = p.GetValue(text);
+            if (channelName is not null)
+            {
+                // `send --channel NAME TEXT`: the one positional value is the text.
+                if (body is not null)
+                {
+                    throw new BackchannelException(ErrorKinds.BadRequest, "With --channel, give only TEXT (no ALIAS).");
+                }
+                body = p.GetValue(alias)!;
+            }
+            else if (body is null)
+            {
+                throw new BackchannelException(ErrorKinds.BadRequest, "Usage: backchannel send ALIAS TEXT (or send --channel NAME TEXT).");
+            }
             List<string> bodies;
             if (body == "-")
             {
@@ -39,7 +54,9 @@ internal static class MessageCommands
             int queued = 0;
             foreach (string one in bodies)
             {
-                SendResult result = await client.SendAsync(p.GetValue(alias)!, one, p.GetValue(topic), ct).ConfigureAwait(false);
+                SendResult result = channelName is not null
+                    ? await client.SendToChannelAsync(channelName, one, p.GetValue(topic), ct).ConfigureAwait(false)
+                    : await client.SendAsync(p.GetValue(alias)!, one, p.GetValue(topic), ct).ConfigureAwait(false);
                 queued += result.Status == MessageStatus.Sent ? 0 : 1;
                 if (output.Json)
                 {
@@ -104,11 +121,19 @@ internal static class MessageCommands
         var alias = new Argument<string?>("ALIAS") { Description = "Only this contact", Arity = ArgumentArity.ZeroOrOne };
         var topic = new Option<string?>("--topic") { Description = "Only this topic", HelpName = "T" };
         var limit = new Option<int>("--limit") { Description = "The newest N messages (default 50)", DefaultValueFactory = _ => 50, HelpName = "N" };
-        var command = new Command("read", "Show local history, oldest first") { alias, topic, limit };
+        var channel = new Option<string?>("--channel") { Description = "This channel's history", HelpName = "NAME" };
+        var command = new Command("read", "Show local history, oldest first") { alias, topic, limit, channel };
         CommandRunner.SetAction(command, (p, output, ct) =>
         {
             using BackchannelClient client = CommandRunner.OpenClient(p, output);
-            IReadOnlyList<ChatMessage> messages = client.Read(p.GetValue(alias), p.GetValue(topic), p.GetValue(limit));
+            string? channelName = p.GetValue(channel);
+            if (channelName is not null && p.GetValue(alias) is not null)
+            {
+                throw new BackchannelException(ErrorKinds.BadRequest, "Give either ALIAS or --channel, not both.");
+            }
+            IReadOnlyList<ChatMessage> messages = channelName is not null
+                ? client.ReadChannel(channelName, p.GetValue(topic), p.GetValue(limit))
+                : client.Read(p.GetValue(alias), p.GetValue(topic), p.GetValue(limit));
             foreach (ChatMessage m in messages)
             {
                 if (output.Json)

@@ -10,4 +10,7 @@ internal sealed class CryptoFailure : Exception
     }
 
     public CryptoFailureKind Kind { get; }
+
+    /// <summary>For an untrusted identity inside a sealed message: the account whose key was refused.</summary>
+    public string? Account { get; init; }
 }

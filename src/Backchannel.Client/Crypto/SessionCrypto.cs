@@ -114,6 +114,69 @@ internal sealed class SessionCrypto
     public byte[] Decrypt(string account, int device, int type, byte[] body) =>
         Guard(() => new SessionCipher(_protocol, new ProtocolAddress(account, device), _time).Decrypt(type, body));
 
+    /// <summary>Our SenderKeyDistributionMessage for the channel, creating our chain the first time.</summary>
+    public byte[] GroupDistribution(string self, int device, Guid channel) =>
+        Guard(() => GroupCipher.CreateDistributionMessage(_protocol, new ProtocolAddress(self, device), channel));
+
+    public void GroupProcess(string sender, int device, byte[] distribution) =>
+        Guard(() =>
+        {
+            GroupCipher.ProcessDistributionMessage(_protocol, new ProtocolAddress(sender, device), distribution);
+            return 0;
+        });
+
+    public byte[] GroupEncrypt(string self, int device, Guid channel, ReadOnlySpan<byte> plaintext)
+    {
+        byte[] copy = plaintext.ToArray();
+        return Guard(() => GroupCipher.Encrypt(_protocol, new ProtocolAddress(self, device), channel, copy));
+    }
+
+    public byte[] GroupDecrypt(string sender, int device, byte[] ciphertext) =>
+        Guard(() => GroupCipher.Decrypt(_protocol, new ProtocolAddress(sender, device), ciphertext));
+
+    /// <summary>Seals an already encrypted message (1:1 or sender key) for that device under our sender certificate.</summary>
+    public byte[] Seal(string account, int device, byte[] certificate, int type, byte[] content) =>
+        Guard(() => SealedSessionCipher.Seal(_protocol, new ProtocolAddress(account, device), SenderCertificate.Deserialize(certificate),
+            type, content, null));
+
+    /// <summary>Opens a sealed message: checks the certificate against the trust root, then decrypts the inner message.</summary>
+    public (string Sender, int Device, int Type, byte[] Plaintext) Unseal(byte[] trustRoot, long timestampMs, byte[] sealedMessage)
+    {
+        _protocol.LastUntrusted = null;
+        try
+        {
+            return Guard(() =>
+            {
+                SealedSenderResult r = SealedSessionCipher.Decrypt(_protocol, _protocol, ECPublicKey.Deserialize(trustRoot), timestampMs,
+                    sealedMessage, _time);
+                return (r.SenderUuid, r.SenderDevice, r.CiphertextType, r.Plaintext);
+            });
+        }
+        catch (CryptoFailure f) when (f.Kind == CryptoFailureKind.UntrustedIdentity && _protocol.LastUntrusted is { } who)
+        {
+            throw new CryptoFailure(f.Kind, f.Message, f.InnerException!) { Account = who.Name };
+        }
+    }
+
+    /// <summary>When the certificate expires (ms since the epoch); null when it is unusable.</summary>
+    public static long? CertificateExpiry(byte[] certificate)
+    {
+        try
+        {
+            return (long)SenderCertificate.Deserialize(certificate).Expires;
+        }
+        catch (ProtocolException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Drops every sender-key chain of <paramref name="account"/> for the channel: for our own, the next distribution
+    /// starts a new chain (a rotation); for a removed member's, nothing of theirs decrypts any more.
+    /// </summary>
+    public void DropSenderKeys(string account, Guid channel) => _protocol.RemoveSenderKeys(account, channel);
+
     public byte[]? GetIdentity(string account, int device) =>
         _protocol.GetIdentity(new ProtocolAddress(account, device))?.Serialize();
 

@@ -13,6 +13,12 @@ internal sealed record Envelope
     public const string KindText = "text";
     public const string KindIntro = "intro";
 
+    /// <summary>A channel's id, name and whole member list, vouched for by the sender (create, add, remove).</summary>
+    public const string KindChannel = "channel";
+
+    /// <summary>The sender's SenderKeyDistributionMessage for a channel.</summary>
+    public const string KindSenderKey = "senderkey";
+
     /// <summary>Padding block, as Signal pads message bodies to multiples of 160 bytes.</summary>
     public const int PadBlock = 160;
 
@@ -39,6 +45,21 @@ internal sealed record Envelope
 
     /// <summary>Intro only: the name the sender gave at init.</summary>
     public string? Name { get; init; }
+
+    /// <summary>Intro only: the sender's unidentified-access key, so that we can send to it sealed.</summary>
+    public byte[]? AccessKey { get; init; }
+
+    /// <summary>Channel kinds and channel text: the channel's id (the sender-key distribution id).</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>Channel only: the channel's name as the sender calls it.</summary>
+    public string? ChannelName { get; init; }
+
+    /// <summary>Channel only: every member, with the identity key the sender knows for them.</summary>
+    public List<ChannelMemberEntry>? Members { get; init; }
+
+    /// <summary>Sender key only: the SenderKeyDistributionMessage.</summary>
+    public byte[]? Distribution { get; init; }
 
     public byte[] ToPaddedBytes()
     {
@@ -69,6 +90,9 @@ internal sealed record Envelope
             {
                 KindText when e.Text is not null => e,
                 KindIntro when e.Secret is not null && !string.IsNullOrWhiteSpace(e.Name) => e,
+                KindChannel when Guid.TryParse(e.Channel, out _) && !string.IsNullOrWhiteSpace(e.ChannelName) && e.Members is { Count: > 0 }
+                    && e.Members.All(m => Guid.TryParse(m.Account, out _) && !string.IsNullOrWhiteSpace(m.Name) && m.IdentityKey is { Length: > 0 }) => e,
+                KindSenderKey when Guid.TryParse(e.Channel, out _) && e.Distribution is { Length: > 0 } => e,
                 _ => null,
             };
         }

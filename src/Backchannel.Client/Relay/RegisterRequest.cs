@@ -8,7 +8,8 @@ internal sealed record RegisterRequest(
     PreKeyDto SignedPreKey,
     PreKeyDto KyberLastResortPreKey,
     IReadOnlyList<PreKeyDto> PreKeys,
-    IReadOnlyList<PreKeyDto> KyberPreKeys)
+    IReadOnlyList<PreKeyDto> KyberPreKeys,
+    byte[] AccessKey)
 {
     /// <summary>Never prints the credential.</summary>
     public override string ToString() => nameof(RegisterRequest);

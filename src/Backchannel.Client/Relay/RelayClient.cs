@@ -54,6 +54,17 @@ internal sealed class RelayClient : IDisposable
     public Task<SendResponse> SendMessagesAsync(IReadOnlyList<OutgoingMessageDto> messages, CancellationToken ct) =>
         SendAsync<SendResponse>(HttpMethod.Post, "v1/messages", new SendRequest(messages), authenticate: true, ct);
 
+    /// <summary>Sealed delivery: no credentials, only the recipient's access key; every message goes to one account.</summary>
+    public Task<SendResponse> SendSealedAsync(IReadOnlyList<OutgoingMessageDto> messages, byte[] accessKey, CancellationToken ct) =>
+        SendAsync<SendResponse>(HttpMethod.Post, "v1/messages/sealed", new SendRequest(messages), authenticate: false, ct,
+            ("Unidentified-Access-Key", Convert.ToBase64String(accessKey)));
+
+    public Task<TrustRootResponse> GetTrustRootAsync(CancellationToken ct) =>
+        SendAsync<TrustRootResponse>(HttpMethod.Get, "v1/certificate/trust-root", null, authenticate: false, ct);
+
+    public Task<CertificateResponse> GetSenderCertificateAsync(CancellationToken ct) =>
+        SendAsync<CertificateResponse>(HttpMethod.Get, "v1/certificate", null, authenticate: true, ct);
+
     public Task<FetchResponse> FetchAsync(int limit, CancellationToken ct) =>
         SendAsync<FetchResponse>(HttpMethod.Get, $"v1/messages?limit={limit}", null, authenticate: true, ct);
 
@@ -99,9 +110,14 @@ internal sealed class RelayClient : IDisposable
         }
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, bool authenticate, CancellationToken ct)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, bool authenticate, CancellationToken ct,
+        (string Name, string Value)? header = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (header is { } h)
+        {
+            request.Headers.TryAddWithoutValidation(h.Name, h.Value);
+        }
         if (authenticate)
         {
             request.Headers.Authorization = _auth ?? throw new InvalidOperationException("No relay credentials set.");

@@ -4,7 +4,8 @@ namespace Backchannel.Client.Storage;
 
 /// <summary>
 /// The device's durable state in one SQLite file under the home folder: identity, prekeys, sessions, known
-/// identities, contacts, invites, message history, the outbox and the ids of relay messages already stored.
+/// identities, contacts, invites, message history, the outbox, the ids of relay messages already stored, sender keys
+/// and channels (members as vouched for, which members have our current sender key, which messages belong to a channel).
 /// Owns the connection and the current transaction; every command joins that transaction, so the protocol
 /// store's writes and the plaintext commit or roll back together. Protocol records are kept as opaque bytes.
 /// Not thread-safe: the engine serialises access.
@@ -35,6 +36,17 @@ internal sealed class LocalStore : IDisposable
             to_account TEXT NOT NULL, type INTEGER NOT NULL, content BLOB NOT NULL, created_at INTEGER NOT NULL,
             UNIQUE(id, device));
         CREATE TABLE IF NOT EXISTS received(relay_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS sender_keys(name TEXT NOT NULL, device INTEGER NOT NULL, distribution TEXT NOT NULL,
+            record BLOB NOT NULL, PRIMARY KEY(name, device, distribution));
+        CREATE TABLE IF NOT EXISTS channels(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS channel_members(channel TEXT NOT NULL, account TEXT NOT NULL, name TEXT NOT NULL,
+            identity_key BLOB NOT NULL, PRIMARY KEY(channel, account));
+        CREATE TABLE IF NOT EXISTS channel_key_sent(channel TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY(channel, account));
+        CREATE TABLE IF NOT EXISTS channel_messages(id TEXT PRIMARY KEY, channel TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS contact_via_channel(account TEXT PRIMARY KEY, channel TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS contact_access(account TEXT PRIMARY KEY, access_key BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS outbox_links(outbox_id TEXT PRIMARY KEY, message_id TEXT NOT NULL);
         """;
 
     private readonly SqliteConnection _db;

@@ -15,4 +15,12 @@ internal static class MetaKeys
     public const string NextKyberPreKeyId = "next_kyber_prekey_id";
     public const string SignedPreKeyId = "signed_prekey_id";
     public const string SignedPreKeyCreatedAt = "signed_prekey_created_at";
+
+    /// <summary>Our 16-byte unidentified-access key, registered with the relay and given to contacts.</summary>
+    public const string AccessKey = "access_key";
+
+    /// <summary>The relay's trust root (33 bytes), pinned on first use.</summary>
+    public const string TrustRoot = "trust_root";
+
+    public const string SenderCertificate = "sender_certificate";
 }

@@ -7,7 +7,7 @@ namespace Backchannel.Client.Storage;
 /// protocol's own serialisation; every write joins the store's current transaction, so a decrypt that is
 /// rolled back leaves no trace. Trust is "first key seen, then only that key" per address.
 /// </summary>
-internal sealed class SqliteProtocolStore : IProtocolStore
+internal sealed class SqliteProtocolStore : IProtocolStore, ISenderKeyStore
 {
     private readonly LocalStore _store;
     private IdentityKeyPair? _identity;
@@ -27,8 +27,16 @@ internal sealed class SqliteProtocolStore : IProtocolStore
     public bool IsTrustedIdentity(ProtocolAddress a, IdentityKey k, Direction d)
     {
         IdentityKey? known = GetIdentity(a);
-        return known is null || known.Equals(k);
+        bool trusted = known is null || known.Equals(k);
+        if (!trusted)
+        {
+            LastUntrusted = a;
+        }
+        return trusted;
     }
+
+    /// <summary>The last address whose identity was refused (a sealed message names its sender only inside).</summary>
+    public ProtocolAddress? LastUntrusted { get; set; }
 
     public bool SaveIdentity(ProtocolAddress a, IdentityKey k)
     {
@@ -99,4 +107,19 @@ internal sealed class SqliteProtocolStore : IProtocolStore
             throw new InvalidMessageException("Replayed PreKey message on a last-resort Kyber prekey.");
         }
     }
+
+    public SenderKeyRecord? LoadSenderKey(ProtocolAddress sender, Guid distributionId) =>
+        _store.Blob("SELECT record FROM sender_keys WHERE name = $n AND device = $d AND distribution = $g",
+            ("$n", sender.Name), ("$d", sender.DeviceId), ("$g", distributionId.ToString())) is { } bytes
+            ? SenderKeyRecord.Deserialize(bytes) : null;
+
+    public void StoreSenderKey(ProtocolAddress sender, Guid distributionId, SenderKeyRecord record) =>
+        _store.Execute(
+            "INSERT INTO sender_keys(name, device, distribution, record) VALUES($n, $d, $g, $r) " +
+            "ON CONFLICT(name, device, distribution) DO UPDATE SET record = excluded.record",
+            ("$n", sender.Name), ("$d", sender.DeviceId), ("$g", distributionId.ToString()), ("$r", record.Serialize()));
+
+    /// <summary>Forgets every sender-key record of <paramref name="name"/> for the distribution (a rotation).</summary>
+    public void RemoveSenderKeys(string name, Guid distributionId) =>
+        _store.Execute("DELETE FROM sender_keys WHERE name = $n AND distribution = $g", ("$n", name), ("$g", distributionId.ToString()));
 }
