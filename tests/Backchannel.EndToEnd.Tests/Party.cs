@@ -30,6 +30,11 @@ internal sealed class Party
         return r.Ok().Single.Text("status");
     }
 
+    /// <summary>Sends each text as its own message in one process (<c>send ALIAS - --lines</c>); one status per text.</summary>
+    public Task<Cli.Result> SendLinesAsync(string alias, IEnumerable<string> texts, TimeSpan? timeout = null) =>
+        Cli.RunAsync(["--home", Home, "--json", "send", alias, "-", "--lines"], stdin: string.Join('\n', texts) + "\n",
+            timeout: timeout ?? TimeSpan.FromSeconds(180));
+
     public async Task<IReadOnlyList<JsonObject>> ReadAsync(params string[] filters) =>
-        (await RunAsync(["read", "--limit", "1000", .. filters])).Ok().JsonLines;
+        (await RunAsync(["read", "--limit", "1000000", .. filters])).Ok().JsonLines;
 }
