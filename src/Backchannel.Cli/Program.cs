@@ -20,6 +20,7 @@ root.Subcommands.Add(MessageCommands.Read());
 root.Subcommands.Add(MessageCommands.Watch());
 root.Subcommands.Add(ContactCommands.Verify());
 root.Subcommands.Add(ChannelCommands.Create());
+root.Subcommands.Add(DeviceCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
 
 ParseResult parsed = root.Parse(args);

@@ -51,6 +51,12 @@ public sealed partial class BackchannelClient
         {
             throw IdentityChangedError(contact.Alias);
         }
+        // Current devices of the contact and of our own account (one small request each, skipped right after a
+        // failed delivery so that an unreachable relay still only costs one timeout).
+        if (_time.GetUtcNow() - _lastFlushFailure > FlushRetryPause && await RefreshDevicesAsync(contact, ct).ConfigureAwait(false))
+        {
+            await RefreshOwnDevicesAsync(ct).ConfigureAwait(false);
+        }
         var envelope = new Envelope { Id = NewId(), Kind = Envelope.KindText, Text = text, Topic = topic, SentAt = Now() };
         if (envelope.ToPaddedBytes().Length > MaxEnvelopeBytes)
         {
@@ -65,6 +71,7 @@ public sealed partial class BackchannelClient
                     _store.Transaction(() =>
                     {
                         EnqueueLocked(contact.Account, envelope);
+                        EnqueueTranscriptLocked(contact.Account, envelope);
                         _store.Execute(
                             "INSERT INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                             "VALUES($id, $a, 'out', $topic, $text, $sent, $sent, $s)",
@@ -383,6 +390,18 @@ public sealed partial class BackchannelClient
                 if (group)
                 {
                     shown = StoreChannelTextLocked(known!, envelope);
+                    MarkReceived(m.Id);
+                    return true;
+                }
+                if (envelope.Kind == Envelope.KindTranscript)
+                {
+                    // Only our own other devices may tell us what we sent.
+                    if (source != Account.Account)
+                    {
+                        OnNotice("Dropped a sent transcript that did not come from this account's own device.");
+                        return false;
+                    }
+                    shown = StoreTranscriptLocked(envelope);
                     MarkReceived(m.Id);
                     return true;
                 }

@@ -97,9 +97,20 @@ public sealed partial class BackchannelClient : IDisposable
     }
 
     /// <summary>Creates the identity and prekeys, registers with the relay and uploads the public halves.</summary>
-    public async Task<AccountInfo> InitAsync(string name, Uri relay, CancellationToken ct = default)
+    public Task<AccountInfo> InitAsync(string name, Uri relay, CancellationToken ct = default) => InitAsync(name, relay, null, ct);
+
+    /// <summary>
+    /// As <see cref="InitAsync(string, Uri, CancellationToken)"/>, with the relay's TLS pin (base64 SHA-256 of its
+    /// certificate's SubjectPublicKeyInfo): when set, the relay's certificate must have that key, and chain errors
+    /// (self-signed) are ignored; it is stored with the account and put into invites.
+    /// </summary>
+    public async Task<AccountInfo> InitAsync(string name, Uri relay, string? pin, CancellationToken ct = default)
     {
         name = ValidateName(name, "name");
+        if (pin is not null && !RelayClient.IsValidPin(pin))
+        {
+            throw new BackchannelException(ErrorKinds.BadRequest, "The pin must be the base64 SHA-256 the relay logs at start-up (44 characters).");
+        }
         if (relay.Scheme != "http" && relay.Scheme != "https")
         {
             throw new BackchannelException(ErrorKinds.BadRequest, "The relay URL must start with http:// or https://.");
@@ -122,23 +133,12 @@ public sealed partial class BackchannelClient : IDisposable
                 _store.SetMeta(MetaKeys.IdentityKeyPair, identity.KeyPair);
                 _store.SetMeta(MetaKeys.IdentityKey, identity.PublicKey);
                 _store.SetMeta(MetaKeys.RegistrationId, identity.RegistrationId);
-                PreKeyDto signed = _crypto.GenerateSignedPreKey(1);
-                PreKeyDto lastResort = _crypto.GenerateKyberPreKey(1, lastResort: true);
-                List<PreKeyDto> preKeys = _crypto.GeneratePreKeys(1, PreKeyBatch);
-                var kyber = new List<PreKeyDto>(PreKeyBatch);
-                for (uint i = 0; i < PreKeyBatch; i++)
-                {
-                    kyber.Add(_crypto.GenerateKyberPreKey(2 + i, lastResort: false));
-                }
-                _store.SetMeta(MetaKeys.SignedPreKeyId, 1);
-                _store.SetMeta(MetaKeys.SignedPreKeyCreatedAt, Now());
-                _store.SetMeta(MetaKeys.NextPreKeyId, 1 + PreKeyBatch);
-                _store.SetMeta(MetaKeys.NextKyberPreKeyId, 2 + PreKeyBatch);
+                (PreKeyDto signed, PreKeyDto lastResort, List<PreKeyDto> preKeys, List<PreKeyDto> kyber) = GenerateInitialKeysLocked();
                 _store.SetMeta(MetaKeys.AccessKey, accessKey);
                 return new RegisterRequest(credential, identity.RegistrationId, identity.PublicKey, signed, lastResort, preKeys, kyber, accessKey);
             });
         }
-        var client = new RelayClient(relay, _handler);
+        var client = new RelayClient(relay, _handler, pin);
         RegisterResponse registered;
         try
         {
@@ -158,6 +158,10 @@ public sealed partial class BackchannelClient : IDisposable
                 _store.SetMeta(MetaKeys.Credential, credential);
                 _store.SetMeta(MetaKeys.Relay, client.BaseUri.AbsoluteUri);
                 _store.SetMeta(MetaKeys.Name, name);
+                if (pin is not null)
+                {
+                    _store.SetMeta(MetaKeys.RelayPin, pin);
+                }
             });
         }
         _relay?.Dispose();
@@ -165,6 +169,24 @@ public sealed partial class BackchannelClient : IDisposable
         _relay.SetCredentials(registered.Account.ToLowerInvariant(), registered.Device, credential);
         await TrustRootAsync(ct).ConfigureAwait(false); // pin it now; a failure is retried when it is needed
         return Account;
+    }
+
+    /// <summary>The first signed, last-resort Kyber and one-time prekeys of this device (init and device link); under _gate, in a transaction.</summary>
+    private (PreKeyDto Signed, PreKeyDto LastResort, List<PreKeyDto> PreKeys, List<PreKeyDto> Kyber) GenerateInitialKeysLocked()
+    {
+        PreKeyDto signed = _crypto.GenerateSignedPreKey(1);
+        PreKeyDto lastResort = _crypto.GenerateKyberPreKey(1, lastResort: true);
+        List<PreKeyDto> preKeys = _crypto.GeneratePreKeys(1, PreKeyBatch);
+        var kyber = new List<PreKeyDto>(PreKeyBatch);
+        for (uint i = 0; i < PreKeyBatch; i++)
+        {
+            kyber.Add(_crypto.GenerateKyberPreKey(2 + i, lastResort: false));
+        }
+        _store.SetMeta(MetaKeys.SignedPreKeyId, 1);
+        _store.SetMeta(MetaKeys.SignedPreKeyCreatedAt, Now());
+        _store.SetMeta(MetaKeys.NextPreKeyId, 1 + PreKeyBatch);
+        _store.SetMeta(MetaKeys.NextKyberPreKeyId, 2 + PreKeyBatch);
+        return (signed, lastResort, preKeys, kyber);
     }
 
     /// <summary>Makes a one-time invite and remembers its secret as outstanding.</summary>
@@ -179,12 +201,14 @@ public sealed partial class BackchannelClient : IDisposable
         }
         byte[]? trustRoot;
         byte[]? accessKey;
+        string? pin;
         lock (_gate)
         {
             trustRoot = _store.GetMeta(MetaKeys.TrustRoot);
             accessKey = _store.GetMeta(MetaKeys.AccessKey);
+            pin = _store.GetMetaString(MetaKeys.RelayPin);
         }
-        return new Invite(me.Relay, me.Account, Convert.FromBase64String(me.IdentityKey), me.Name, secret, trustRoot, accessKey).Encode();
+        return new Invite(me.Relay, me.Account, Convert.FromBase64String(me.IdentityKey), me.Name, secret, trustRoot, accessKey, pin).Encode();
     }
 
     /// <summary>
@@ -203,6 +227,20 @@ public sealed partial class BackchannelClient : IDisposable
         {
             throw new BackchannelException(ErrorKinds.RelayMismatch,
                 $"The invite is for the relay {invite.Relay}, but this device is registered with {me.Relay}.");
+        }
+        if (invite.Pin is not null)
+        {
+            string? ourPin;
+            lock (_gate)
+            {
+                ourPin = _store.GetMetaString(MetaKeys.RelayPin);
+            }
+            if (ourPin is not null && ourPin != invite.Pin)
+            {
+                throw new BackchannelException(ErrorKinds.RelayCertificateInvalid,
+                    "The invite pins a different TLS key for the relay than this device did. Refusing: someone may be " +
+                    "impersonating the relay. Ask the sender for a new invite over a channel you trust.");
+            }
         }
         if (alias is not null)
         {
@@ -419,11 +457,13 @@ public sealed partial class BackchannelClient : IDisposable
         }
         AccountInfo me = Account;
         string credential;
+        string? pin;
         lock (_gate)
         {
             credential = _store.GetMetaString(MetaKeys.Credential)!;
+            pin = _store.GetMetaString(MetaKeys.RelayPin);
         }
-        var relay = new RelayClient(me.Relay, _handler);
+        var relay = new RelayClient(me.Relay, _handler, pin);
         relay.SetCredentials(me.Account, me.Device, credential);
         _relay = relay;
         return relay;

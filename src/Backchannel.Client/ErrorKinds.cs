@@ -11,6 +11,9 @@ public static class ErrorKinds
     public const string RelayUnreachable = "RelayUnreachable";
     public const string RelayError = "RelayError";
     public const string RelayMismatch = "RelayMismatch";
+
+    /// <summary>The relay's TLS certificate failed validation, or does not match the pinned key.</summary>
+    public const string RelayCertificateInvalid = "RelayCertificateInvalid";
     public const string MalformedInvite = "MalformedInvite";
     public const string OwnInvite = "OwnInvite";
     public const string IdentityMismatch = "IdentityMismatch";
@@ -21,4 +24,5 @@ public static class ErrorKinds
     public const string ChannelTaken = "ChannelTaken";
     public const string NotMember = "NotMember";
     public const string BadRequest = "BadRequest";
+    public const string LinkTimeout = "LinkTimeout";
 }

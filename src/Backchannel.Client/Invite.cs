@@ -12,9 +12,11 @@ namespace Backchannel.Client;
 /// <remarks>
 /// Since sealed sender the invite may also carry the relay's trust root (<c>t</c>) and the inviter's access key
 /// (<c>x</c>); invites without them still parse (the invitee then sends unsealed until it learns the key).
+/// An invite may also carry the inviter's pin of the relay's TLS key (<c>p</c>: base64 SHA-256 of the certificate's
+/// SubjectPublicKeyInfo, as the relay logs it); older invites without it still parse.
 /// </remarks>
 public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, string Name, string Secret,
-    byte[]? TrustRoot = null, byte[]? AccessKey = null)
+    byte[]? TrustRoot = null, byte[]? AccessKey = null, string? Pin = null)
 {
     public const string Prefix = "bc1.";
 
@@ -28,12 +30,13 @@ public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, strin
         [property: JsonPropertyName("n")] string? N,
         [property: JsonPropertyName("s")] string? S,
         [property: JsonPropertyName("t"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? T = null,
-        [property: JsonPropertyName("x"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? X = null);
+        [property: JsonPropertyName("x"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? X = null,
+        [property: JsonPropertyName("p"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? P = null);
 
     public string Encode()
     {
         var wire = new Wire(Relay.AbsoluteUri, Account, Base64Url.EncodeToString(IdentityKey), Name, Secret,
-            TrustRoot is null ? null : Base64Url.EncodeToString(TrustRoot), AccessKey is null ? null : Base64Url.EncodeToString(AccessKey));
+            TrustRoot is null ? null : Base64Url.EncodeToString(TrustRoot), AccessKey is null ? null : Base64Url.EncodeToString(AccessKey), Pin);
         return Prefix + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(wire));
     }
 
@@ -80,7 +83,11 @@ public sealed record Invite(Uri Relay, string Account, byte[] IdentityKey, strin
             {
                 throw Malformed("the access key is not valid");
             }
-            return new Invite(relay, w.A.ToLowerInvariant(), key, w.N, w.S, trustRoot, accessKey);
+            if (w.P is not null && !global::Backchannel.Client.Relay.RelayClient.IsValidPin(w.P))
+            {
+                throw Malformed("the relay pin is not valid");
+            }
+            return new Invite(relay, w.A.ToLowerInvariant(), key, w.N, w.S, trustRoot, accessKey, w.P);
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {

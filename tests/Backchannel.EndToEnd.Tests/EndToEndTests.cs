@@ -306,6 +306,55 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal("NotMember", (await north.RunAsync("send", "--channel", "talks", "hello?")).JsonLines.Single().Text("error"));
     }
 
+    [Fact]
+    public async Task A_second_device_links_with_a_code_and_shares_the_conversation()
+    {
+        RelayProcess relay = await StartRelayAsync();
+        (Party east, Party west) = await PairAsync(relay);
+        var laptop = new Party("west", Path.Combine(_root, "west-laptop"));
+
+        using var link = new Process
+        {
+            StartInfo = Cli.StartInfo(["--home", laptop.Home, "--json", "device", "link", "--relay", relay.Url, "--name", "laptop", "--wait", "60"]),
+        };
+        var code = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        link.ErrorDataReceived += (_, e) =>
+        {
+            int at = e.Data?.IndexOf("bcl1.", StringComparison.Ordinal) ?? -1;
+            if (at >= 0)
+            {
+                code.TrySetResult(e.Data![at..].Trim());
+            }
+        };
+        link.Start();
+        link.BeginErrorReadLine();
+        Task<string> stdout = link.StandardOutput.ReadToEndAsync();
+        string linkCode = await code.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True((await west.RunAsync("device", "approve", linkCode)).Ok().Single["approved"]!.GetValue<bool>());
+        await link.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, link.ExitCode);
+        JsonObject linked = JsonNode.Parse((await stdout).Trim())!.AsObject();
+        Assert.Equal(2, linked["device"]!.GetValue<int>());
+
+        IReadOnlyList<JsonObject> devices = (await west.RunAsync("device", "list")).Ok().JsonLines;
+        Assert.Equal([1, 2], devices.Select(d => d["device"]!.GetValue<int>()));
+        Assert.Equal("laptop", devices[1].Text("name"));
+
+        Assert.Equal("sent", await east.SendAsync("west", "to both"));
+        Assert.Equal(["to both"], (await west.SyncAsync()).Select(m => m.Text("text")));
+        Assert.Equal(["to both"], (await laptop.SyncAsync()).Select(m => m.Text("text")));
+        Assert.Equal("sent", await laptop.SendAsync("east", "from the laptop"));
+        JsonObject got = Assert.Single(await east.SyncAsync());
+        Assert.Equal(("from the laptop", "west"), (got.Text("text"), got.Text("from")));
+        await west.SyncAsync();
+        JsonObject mirrored = Assert.Single(await west.ReadAsync("east"), m => m.Text("text") == "from the laptop");
+        Assert.Equal("out", mirrored.Text("direction"));
+
+        Assert.Equal(2, (await west.RunAsync("device", "remove", "2")).Ok().Single["removed"]!.GetValue<int>());
+        Cli.Result refused = await laptop.RunAsync("device", "list");
+        Assert.NotEqual(0, refused.ExitCode);
+    }
+
     private async Task<(Party East, Party West)> PairAsync(RelayProcess relay)
     {
         var east = new Party("east", Path.Combine(_root, "east"));

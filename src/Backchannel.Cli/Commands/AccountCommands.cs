@@ -12,7 +12,12 @@ internal static class AccountCommands
     {
         var name = new Option<string>("--name") { Description = "Your name as contacts will see it", Required = true, HelpName = "NAME" };
         var relay = new Option<string>("--relay") { Description = "The relay's URL, e.g. http://relay.example:8080", Required = true, HelpName = "URL" };
-        var command = new Command("init", "Create a new identity, register this device with the relay and upload prekeys") { name, relay };
+        var pin = new Option<string?>("--pin")
+        {
+            Description = "The relay's TLS pin (base64 SHA-256 of its certificate key, logged by the relay); required match when set, self-signed allowed",
+            HelpName = "PIN",
+        };
+        var command = new Command("init", "Create a new identity, register this device with the relay and upload prekeys") { name, relay, pin };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             string relayText = p.GetValue(relay)!;
@@ -22,9 +27,9 @@ internal static class AccountCommands
             }
             using BackchannelClient client = CommandRunner.OpenClient(p, output);
             AccountInfo account = output.Json
-                ? await client.InitAsync(p.GetValue(name)!, relayUri, ct).ConfigureAwait(false)
+                ? await client.InitAsync(p.GetValue(name)!, relayUri, p.GetValue(pin), ct).ConfigureAwait(false)
                 : await output.Console.Status().StartAsync("Generating keys and registering with the relay…",
-                    _ => client.InitAsync(p.GetValue(name)!, relayUri, ct)).ConfigureAwait(false);
+                    _ => client.InitAsync(p.GetValue(name)!, relayUri, p.GetValue(pin), ct)).ConfigureAwait(false);
             if (output.Json)
             {
                 output.JsonLine(new JsonObject { ["account"] = account.Account, ["device"] = account.Device, ["identityKey"] = account.IdentityKey });

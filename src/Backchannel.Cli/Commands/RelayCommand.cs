@@ -25,7 +25,22 @@ internal static class RelayCommand
             DefaultValueFactory = _ => "relay-data",
             HelpName = "DIR",
         };
-        var command = new Command("relay", "Run a relay until SIGINT/SIGTERM; logs go to stderr") { urls, data };
+        var cert = new Option<string?>("--cert")
+        {
+            Description = "TLS certificate for https:// URLs: PKCS#12 (.pfx/.p12) or PEM",
+            HelpName = "PATH",
+        };
+        var certPassword = new Option<string?>("--cert-password")
+        {
+            Description = "Password of the PKCS#12 file or of an encrypted PEM key",
+            HelpName = "P",
+        };
+        var certKey = new Option<string?>("--cert-key")
+        {
+            Description = "PEM private key, when it is not in the --cert file",
+            HelpName = "PATH",
+        };
+        var command = new Command("relay", "Run a relay until SIGINT/SIGTERM; logs go to stderr") { urls, data, cert, certPassword, certKey };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -53,6 +68,9 @@ internal static class RelayCommand
                     Urls = p.GetValue(urls)!.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                     DataDirectory = dataDir,
                     HandleProcessSignals = false,
+                    CertificatePath = p.GetValue(cert) is { } c ? Path.GetFullPath(c) : null,
+                    CertificatePassword = p.GetValue(certPassword),
+                    CertificateKeyPath = p.GetValue(certKey) is { } k ? Path.GetFullPath(k) : null,
                 });
             }
             catch (OptionsValidationException e)
@@ -72,13 +90,19 @@ internal static class RelayCommand
                 }
                 if (output.Json)
                 {
-                    output.JsonLine(new JsonObject { ["listening"] = listening[0] });
+                    var line = new JsonObject { ["listening"] = listening[0] };
+                    if (server.CertificatePin is { } pin)
+                    {
+                        line["pin"] = pin;
+                    }
+                    output.JsonLine(line);
                 }
                 else
                 {
                     output.Console.Write(new Panel(new Markup(
                         $"listening on [bold]{Markup.Escape(string.Join(", ", listening))}[/]\n" +
                         $"data in [bold]{Markup.Escape(dataDir)}[/]\n" +
+                        (server.CertificatePin is { } tlsPin ? $"TLS pin [bold]{Markup.Escape(tlsPin)}[/] (clients: init --pin)\n" : "") +
                         "[grey]It stores ciphertext only. Stop with Ctrl-C or SIGTERM.[/]"))
                         .Header("[green]Backchannel relay[/]").RoundedBorder());
                 }

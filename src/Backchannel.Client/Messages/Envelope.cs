@@ -19,6 +19,12 @@ internal sealed record Envelope
     /// <summary>The sender's SenderKeyDistributionMessage for a channel.</summary>
     public const string KindSenderKey = "senderkey";
 
+    /// <summary>
+    /// Sent transcript: a text this account sent from another of its devices, for its own other devices; its
+    /// <see cref="To"/> is the contact it went to.
+    /// </summary>
+    public const string KindTranscript = "transcript";
+
     /// <summary>Padding block, as Signal pads message bodies to multiples of 160 bytes.</summary>
     public const int PadBlock = 160;
 
@@ -58,6 +64,9 @@ internal sealed record Envelope
     /// <summary>Channel only: every member, with the identity key the sender knows for them.</summary>
     public List<ChannelMemberEntry>? Members { get; init; }
 
+    /// <summary>Transcript only: the account the text was sent to.</summary>
+    public string? To { get; init; }
+
     /// <summary>Sender key only: the SenderKeyDistributionMessage.</summary>
     public byte[]? Distribution { get; init; }
 
@@ -92,6 +101,7 @@ internal sealed record Envelope
                 KindIntro when e.Secret is not null && !string.IsNullOrWhiteSpace(e.Name) => e,
                 KindChannel when Guid.TryParse(e.Channel, out _) && !string.IsNullOrWhiteSpace(e.ChannelName) && e.Members is { Count: > 0 }
                     && e.Members.All(m => Guid.TryParse(m.Account, out _) && !string.IsNullOrWhiteSpace(m.Name) && m.IdentityKey is { Length: > 0 }) => e,
+                KindTranscript when e.Text is not null && Guid.TryParse(e.To, out _) => e,
                 KindSenderKey when Guid.TryParse(e.Channel, out _) && e.Distribution is { Length: > 0 } => e,
                 _ => null,
             };

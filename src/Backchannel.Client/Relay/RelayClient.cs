@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -23,10 +27,24 @@ internal sealed class RelayClient : IDisposable
     private readonly Uri _baseUri;
     private AuthenticationHeaderValue? _auth;
 
-    public RelayClient(Uri baseUri, HttpMessageHandler? handler = null)
+    /// <summary>Base64 SHA-256 of the relay's TLS SubjectPublicKeyInfo; when set, only a certificate with that key is accepted.</summary>
+    private readonly string? _pin;
+
+    /// <summary>Why the last TLS certificate was refused, for the error message.</summary>
+    private volatile string? _certificateRefusal;
+
+    /// <param name="pin">
+    /// When set, the TLS certificate is accepted if and only if its SPKI hash equals the pin (chain errors are then
+    /// ignored, and a valid chain with another key is refused); when null, normal system validation applies.
+    /// A caller-supplied <paramref name="handler"/> does its own TLS (tests); the pin still applies to the WebSocket.
+    /// </param>
+    public RelayClient(Uri baseUri, HttpMessageHandler? handler = null, string? pin = null)
     {
         _baseUri = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
-        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _pin = pin;
+        _http = handler is null
+            ? new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = ValidateCertificate } }, disposeHandler: true)
+            : new HttpClient(handler, disposeHandler: false);
         _http.BaseAddress = _baseUri;
         _http.Timeout = RequestTimeout;
     }
@@ -71,6 +89,38 @@ internal sealed class RelayClient : IDisposable
     public Task AckAsync(IReadOnlyList<string> ids, CancellationToken ct) =>
         SendAsync<object?>(HttpMethod.Post, "v1/messages/ack", new AckRequest(ids), authenticate: true, ct);
 
+    /// <summary>The device ids of any account, lowest first.</summary>
+    public Task<DeviceIdsResponse> GetAccountDevicesAsync(string account, CancellationToken ct) =>
+        SendAsync<DeviceIdsResponse>(HttpMethod.Get, $"v1/accounts/{Uri.EscapeDataString(account)}/devices", null, authenticate: true, ct);
+
+    /// <summary>One device's bundle (takes one of its one-time prekeys).</summary>
+    public Task<BundleResponse> GetDeviceBundleAsync(string account, int device, CancellationToken ct) =>
+        SendAsync<BundleResponse>(HttpMethod.Get, $"v1/keys/{Uri.EscapeDataString(account)}/{device}", null, authenticate: true, ct);
+
+    /// <summary>Opens a provisioning mailbox (no authentication).</summary>
+    public Task<ProvisioningIdResponse> OpenProvisioningAsync(CancellationToken ct) =>
+        SendAsync<ProvisioningIdResponse>(HttpMethod.Post, "v1/provisioning", null, authenticate: false, ct);
+
+    /// <summary>Puts the (client-encrypted) provisioning message into a mailbox.</summary>
+    public Task PutProvisioningAsync(string id, byte[] message, CancellationToken ct) =>
+        SendAsync<object?>(HttpMethod.Put, $"v1/provisioning/{Uri.EscapeDataString(id)}", new ProvisioningMessage(message), authenticate: true, ct);
+
+    /// <summary>The provisioning message, or a 404 <see cref="RelayProblemException"/> while there is none.</summary>
+    public Task<ProvisioningMessage> GetProvisioningAsync(string id, CancellationToken ct) =>
+        SendAsync<ProvisioningMessage>(HttpMethod.Get, $"v1/provisioning/{Uri.EscapeDataString(id)}", null, authenticate: false, ct);
+
+    public Task<LinkTokenResponse> GetLinkTokenAsync(CancellationToken ct) =>
+        SendAsync<LinkTokenResponse>(HttpMethod.Post, "v1/devices/link-token", null, authenticate: true, ct);
+
+    public Task<RegisterResponse> LinkDeviceAsync(LinkDeviceRequest request, CancellationToken ct) =>
+        SendAsync<RegisterResponse>(HttpMethod.Post, "v1/devices", request, authenticate: false, ct);
+
+    public Task<DeviceListResponse> GetDevicesAsync(CancellationToken ct) =>
+        SendAsync<DeviceListResponse>(HttpMethod.Get, "v1/devices", null, authenticate: true, ct);
+
+    public Task RemoveDeviceAsync(int device, CancellationToken ct) =>
+        SendAsync<object?>(HttpMethod.Delete, $"v1/devices/{device}", null, authenticate: true, ct);
+
     /// <summary>Opens <c>/v1/websocket</c>, authenticated.</summary>
     public async Task<ClientWebSocket> ConnectAsync(CancellationToken ct)
     {
@@ -82,6 +132,7 @@ internal sealed class RelayClient : IDisposable
             socket.Options.SetRequestHeader("Authorization", _auth.ToString());
         }
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        socket.Options.RemoteCertificateValidationCallback = ValidateCertificate;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(RequestTimeout);
         try
@@ -93,6 +144,10 @@ internal sealed class RelayClient : IDisposable
             || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             socket.Dispose();
+            if (CertificateFailure(e) is { } refused)
+            {
+                throw refused;
+            }
             throw new RelayUnreachableException($"Cannot open a WebSocket to the relay at {_baseUri}: {e.Message}", e);
         }
     }
@@ -133,6 +188,10 @@ internal sealed class RelayClient : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
+            if (CertificateFailure(e) is { } refused)
+            {
+                throw refused;
+            }
             throw new RelayUnreachableException($"The relay at {_baseUri} is unreachable ({Describe(e)}).", e);
         }
         using (response)
@@ -179,6 +238,75 @@ internal sealed class RelayClient : IDisposable
         {
         }
         return status;
+    }
+
+    /// <summary>Base64 SHA-256 of a certificate's SubjectPublicKeyInfo, as the relay logs it (RelayServer.CertificatePin).</summary>
+    public static string Pin(X509Certificate certificate)
+    {
+        X509Certificate2 cert = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        try
+        {
+            return Convert.ToBase64String(SHA256.HashData(cert.PublicKey.ExportSubjectPublicKeyInfo()));
+        }
+        finally
+        {
+            if (!ReferenceEquals(cert, certificate))
+            {
+                cert.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A pin is the base64 of 32 bytes.</summary>
+    public static bool IsValidPin(string? pin)
+    {
+        Span<byte> buffer = stackalloc byte[33];
+        return pin is not null && Convert.TryFromBase64String(pin, buffer, out int written) && written == 32;
+    }
+
+    private bool ValidateCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (_pin is not null)
+        {
+            if (certificate is null)
+            {
+                _certificateRefusal = "it sent no certificate";
+                return false;
+            }
+            string actual = Pin(certificate);
+            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(actual), Encoding.ASCII.GetBytes(_pin)))
+            {
+                return true;
+            }
+            _certificateRefusal = $"its certificate key {actual} does not match the pin {_pin}";
+            return false;
+        }
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+        _certificateRefusal = $"its certificate failed validation ({errors})";
+        return false;
+    }
+
+    /// <summary>A typed error when <paramref name="e"/> comes from a refused TLS certificate, else null.</summary>
+    private BackchannelException? CertificateFailure(Exception e)
+    {
+        bool tls = false;
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            tls |= x is AuthenticationException;
+        }
+        string? why = _certificateRefusal;
+        if (!tls || why is null)
+        {
+            return null;
+        }
+        string advice = _pin is null
+            ? "Fix the relay's certificate, or get a pinned invite (or the pin the relay logs at start-up) and use `init --pin PIN`."
+            : "Someone may be impersonating the relay, or its certificate key changed; get a new pinned invite or the relay's current pin.";
+        return new BackchannelException(ErrorKinds.RelayCertificateInvalid,
+            $"Refusing the relay at {_baseUri}: {why}. {advice}", e);
     }
 
     private static string Describe(Exception e) => e switch

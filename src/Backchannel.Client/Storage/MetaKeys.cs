@@ -23,4 +23,7 @@ internal static class MetaKeys
     public const string TrustRoot = "trust_root";
 
     public const string SenderCertificate = "sender_certificate";
+
+    /// <summary>Base64 SHA-256 of the relay's TLS SubjectPublicKeyInfo (init --pin); absent: system trust.</summary>
+    public const string RelayPin = "relay_pin";
 }

@@ -50,6 +50,17 @@ public sealed class ECPrivateKey : IDisposable
         return output;
     }
 
+    /// <summary>
+    /// X25519 agreement with <paramref name="publicKey"/>: the raw 32-byte shared secret, for callers outside the
+    /// protocol (device provisioning) that derive their own keys from it with a KDF. Never use the secret directly
+    /// as a key. Throws <see cref="InvalidKeyException"/> on an all-zero result (a low-order public key).
+    /// </summary>
+    public byte[] CalculateAgreement(ECPublicKey publicKey)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        return Agree(publicKey);
+    }
+
     /// <summary>XEdDSA signature over <paramref name="message"/>.</summary>
     public byte[] Sign(ReadOnlySpan<byte> message) => XEdDsa.Sign(_key, message);
 
