@@ -72,14 +72,7 @@ public sealed partial class BackchannelClient
     /// <param name="pin">As for <see cref="InitAsync"/>: the relay certificate's key pin, required for a self-signed relay.</param>
     public async Task<PendingLink> StartLinkAsync(Uri relay, string? pin = null, CancellationToken ct = default)
     {
-        if (pin is not null && !RelayClient.IsValidPin(pin))
-        {
-            throw new BackchannelException(ErrorKinds.BadRequest, "The pin must be the base64 SHA-256 the relay logs at start-up (44 characters).");
-        }
-        if (relay.Scheme != "http" && relay.Scheme != "https")
-        {
-            throw new BackchannelException(ErrorKinds.BadRequest, "The relay URL must start with http:// or https://.");
-        }
+        ValidateRelayAndPin(relay, pin);
         if (IsInitialised)
         {
             throw new BackchannelException(ErrorKinds.AlreadyInitialised,

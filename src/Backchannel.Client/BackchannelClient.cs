@@ -107,14 +107,7 @@ public sealed partial class BackchannelClient : IDisposable
     public async Task<AccountInfo> InitAsync(string name, Uri relay, string? pin, CancellationToken ct = default)
     {
         name = ValidateName(name, "name");
-        if (pin is not null && !RelayClient.IsValidPin(pin))
-        {
-            throw new BackchannelException(ErrorKinds.BadRequest, "The pin must be the base64 SHA-256 the relay logs at start-up (44 characters).");
-        }
-        if (relay.Scheme != "http" && relay.Scheme != "https")
-        {
-            throw new BackchannelException(ErrorKinds.BadRequest, "The relay URL must start with http:// or https://.");
-        }
+        ValidateRelayAndPin(relay, pin);
         if (IsInitialised)
         {
             throw new BackchannelException(ErrorKinds.AlreadyInitialised,
@@ -433,6 +426,19 @@ public sealed partial class BackchannelClient : IDisposable
             candidate = $"{baseName}-{i}";
         }
         return candidate;
+    }
+
+    /// <summary>The relay URL must be http(s); a pin, when given, the base64 SHA-256 of the relay's key.</summary>
+    private static void ValidateRelayAndPin(Uri relay, string? pin)
+    {
+        if (pin is not null && !RelayClient.IsValidPin(pin))
+        {
+            throw new BackchannelException(ErrorKinds.BadRequest, "The pin must be the base64 SHA-256 the relay logs at start-up (44 characters).");
+        }
+        if (relay.Scheme != "http" && relay.Scheme != "https")
+        {
+            throw new BackchannelException(ErrorKinds.BadRequest, "The relay URL must start with http:// or https://.");
+        }
     }
 
     private static string ValidateName(string? name, string what)

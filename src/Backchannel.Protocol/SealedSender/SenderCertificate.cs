@@ -1,4 +1,5 @@
 using Backchannel.Protocol.Encoding;
+using Backchannel.Protocol.SealedSender;
 
 namespace Backchannel.Protocol;
 
@@ -74,23 +75,8 @@ public sealed class SenderCertificate
     /// <summary>Parses a certificate; anything malformed is an <see cref="InvalidCertificateException"/>.</summary>
     public static SenderCertificate Deserialize(ReadOnlySpan<byte> bytes)
     {
-        static Exception Error(string m) => new InvalidCertificateException(m);
-        var r = new ProtoReader(bytes, Error);
-        byte[]? certificate = null, signature = null;
-        while (r.TryReadTag(out var f, out var wt))
-        {
-            switch (f)
-            {
-                case 1: certificate = r.ReadBytes(wt); break;
-                case 2: signature = r.ReadBytes(wt); break;
-                default: r.Skip(wt); break;
-            }
-        }
-        if (certificate is null || signature is null)
-        {
-            throw new InvalidCertificateException("incomplete sender certificate");
-        }
-        var c = new ProtoReader(certificate, Error);
+        var (certificate, signature) = CertificateEnvelope.Parse(bytes, "sender certificate");
+        var c = new ProtoReader(certificate, CertificateEnvelope.Error);
         string? e164 = null, uuid = null;
         uint? device = null;
         ulong? expires = null;

@@ -1,4 +1,5 @@
 using Backchannel.Protocol.Encoding;
+using Backchannel.Protocol.SealedSender;
 
 namespace Backchannel.Protocol;
 
@@ -49,23 +50,8 @@ public sealed class ServerCertificate
     /// <summary>Parses a certificate; anything malformed is an <see cref="InvalidCertificateException"/>.</summary>
     public static ServerCertificate Deserialize(ReadOnlySpan<byte> bytes)
     {
-        static Exception Error(string m) => new InvalidCertificateException(m);
-        var r = new ProtoReader(bytes, Error);
-        byte[]? certificate = null, signature = null;
-        while (r.TryReadTag(out var f, out var wt))
-        {
-            switch (f)
-            {
-                case 1: certificate = r.ReadBytes(wt); break;
-                case 2: signature = r.ReadBytes(wt); break;
-                default: r.Skip(wt); break;
-            }
-        }
-        if (certificate is null || signature is null)
-        {
-            throw new InvalidCertificateException("incomplete server certificate");
-        }
-        var c = new ProtoReader(certificate, Error);
+        var (certificate, signature) = CertificateEnvelope.Parse(bytes, "server certificate");
+        var c = new ProtoReader(certificate, CertificateEnvelope.Error);
         uint? id = null;
         byte[]? key = null;
         while (c.TryReadTag(out var f, out var wt))
