@@ -17,9 +17,6 @@ namespace Backchannel.Relay.Accounts;
 /// </summary>
 internal static class AccountsApi
 {
-    /// <summary>libsignal registration ids are 14 bits; anything in 16 bits is accepted as opaque.</summary>
-    private const int MaxRegistrationId = 0xFFFF;
-
     private const int FirstDevice = 1;
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes)
@@ -40,15 +37,12 @@ internal static class AccountsApi
             return problem!;
         }
 
-        if (!Credentials.IsWellFormed(body.Credential))
+        if (NewDeviceFields.Check(body.Credential, body.RegistrationId) is string fieldError)
         {
-            return Problems.BadRequest($"credential must be {Credentials.MinLength} to {Credentials.MaxLength} base64url characters.");
+            return Problems.BadRequest(fieldError);
         }
 
-        if (body.RegistrationId is not int registrationId || registrationId is < 0 or > MaxRegistrationId)
-        {
-            return Problems.BadRequest($"registrationId must be a number from 0 to {MaxRegistrationId}.");
-        }
+        int registrationId = body.RegistrationId!.Value;
 
         if (KeyValidation.CheckIdentityKey(body.IdentityKey, limits) is string identityError)
         {

@@ -26,9 +26,6 @@ internal static class DevicesApi
     /// <summary>Device names are the client's (it may encrypt them); this bounds their size.</summary>
     private const int MaxNameLength = 128;
 
-    /// <summary>libsignal registration ids are 14 bits; anything in 16 bits is accepted as opaque.</summary>
-    private const int MaxRegistrationId = 0xFFFF;
-
     public static IEndpointRouteBuilder MapDevices(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/v1/devices/link-token", CreateLinkTokenAsync).RequireAuthorization().RequireRateLimiting(RateLimits.LinkTokenPolicy);
@@ -71,15 +68,12 @@ internal static class DevicesApi
             return Problems.BadRequest("linkToken must be the token from POST /v1/devices/link-token.");
         }
 
-        if (!Credentials.IsWellFormed(body.Credential))
+        if (NewDeviceFields.Check(body.Credential, body.RegistrationId) is string fieldError)
         {
-            return Problems.BadRequest($"credential must be {Credentials.MinLength} to {Credentials.MaxLength} base64url characters.");
+            return Problems.BadRequest(fieldError);
         }
 
-        if (body.RegistrationId is not int registrationId || registrationId is < 0 or > MaxRegistrationId)
-        {
-            return Problems.BadRequest($"registrationId must be a number from 0 to {MaxRegistrationId}.");
-        }
+        int registrationId = body.RegistrationId!.Value;
 
         if (body.Name is { Length: 0 or > MaxNameLength })
         {
