@@ -12,8 +12,9 @@ namespace Backchannel.Relay.WebSockets;
 /// <summary>
 /// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then whatever the
 /// notifier signals, reading the store after a cursor so nothing goes twice on one connection; a receive loop
-/// takes ack frames. Either loop ending ends the session; neither lets an exception escape. Removing the device
-/// ends the session (status 1008). What is sent and not acknowledged stays in the store for the next connection.
+/// takes ack frames and hands them to an <see cref="AckBatcher"/>, which applies them in batches. Either loop
+/// ending ends the session; neither lets an exception escape. Removing the device ends the session (status 1008).
+/// What is sent and not acknowledged stays in the store for the next connection.
 /// </summary>
 internal sealed class WebSocketSession(
     WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger)
@@ -34,7 +35,9 @@ internal sealed class WebSocketSession(
         using MessageNotifier.Subscription subscription = notifier.Subscribe(device);
         using var sendCancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var receiveCancellation = new CancellationTokenSource();
-        Task<string> receive = ReceiveLoopAsync(receiveCancellation.Token);
+        var acks = new AckBatcher(messages, device, limits.MaxAcksPerRequest);
+        Task<string?> acking = AckLoopAsync(acks, receiveCancellation);
+        Task<string> receive = ReceiveLoopAsync(acks, receiveCancellation.Token);
         Task<string> send = SendLoopAsync(subscription, sendCancellation.Token);
 
         string reason;
@@ -56,6 +59,9 @@ internal sealed class WebSocketSession(
             await receive.ConfigureAwait(false);
         }
 
+        // The receive loop has ended; the acks it queued are applied before the session is over.
+        acks.Complete();
+        reason = await acking.ConfigureAwait(false) ?? reason;
         logger.WebSocketClosed(reason);
     }
 
@@ -119,7 +125,27 @@ internal sealed class WebSocketSession(
         await socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the socket's acks in batches until the receive loop is done. A storage failure ends the receive loop
+    /// (and so the session), as a failed ack did when acks were applied one by one; returns why, or null.
+    /// Not cancelled by the session stopping: an ack the client sent is applied.
+    /// </summary>
+    private async Task<string?> AckLoopAsync(AckBatcher acks, CancellationTokenSource receiveCancellation)
+    {
+        try
+        {
+            await acks.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+        catch (DbException e)
+        {
+            logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
+            await receiveCancellation.CancelAsync().ConfigureAwait(false);
+            return "storage unavailable";
+        }
+    }
+
+    private async Task<string> ReceiveLoopAsync(AckBatcher acks, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(limits.MaxWebSocketFrameBytes);
         try
@@ -156,7 +182,7 @@ internal sealed class WebSocketSession(
                     continue;
                 }
 
-                await HandleFrameAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                await HandleFrameAsync(buffer.AsMemory(0, length), acks, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -167,18 +193,14 @@ internal sealed class WebSocketSession(
         {
             return "connection lost";
         }
-        catch (DbException e)
-        {
-            logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
-            return "storage unavailable";
-        }
         finally
         {
+            acks.Complete();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private async Task HandleFrameAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    private async Task HandleFrameAsync(ReadOnlyMemory<byte> json, AckBatcher acks, CancellationToken cancellationToken)
     {
         ClientFrame? frame;
         try
@@ -197,7 +219,7 @@ internal sealed class WebSocketSession(
             return;
         }
 
-        await messages.AckAsync(device, [id], cancellationToken).ConfigureAwait(false);
+        await acks.AddAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task CloseOutputAsync(WebSocketCloseStatus status)

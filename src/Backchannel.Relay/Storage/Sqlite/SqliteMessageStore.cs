@@ -15,18 +15,27 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
         {
             var stored = new bool[messages.Count];
             var touched = new HashSet<DeviceAddress>();
+            // One statement for the whole batch, prepared once and bound again for each message.
+            using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
+                """
+                INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
+                VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
+                ON CONFLICT (account, device, id) DO NOTHING;
+                """,
+                ("@a", null), ("@d", null), ("@id", null), ("@s", null), ("@sd", null), ("@t", null), ("@c", null), ("@ts", null), ("@sealed", null));
+            SqliteParameterCollection p = insert.Parameters;
             for (int i = 0; i < messages.Count; i++)
             {
                 NewMessage m = messages[i];
-                using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
-                    """
-                    INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
-                    VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
-                    ON CONFLICT (account, device, id) DO NOTHING;
-                    """,
-                    ("@a", SqliteDatabase.Key(m.Recipient.Account)), ("@d", m.Recipient.Device), ("@id", SqliteDatabase.Key(m.Id)),
-                    ("@s", m.Source is { } source ? SqliteDatabase.Key(source.Account) : null), ("@sd", m.Source?.Device),
-                    ("@t", m.Type), ("@c", m.Content), ("@ts", m.ServerTimestamp), ("@sealed", m.Sealed ? 1 : 0));
+                p[0].Value = SqliteDatabase.Key(m.Recipient.Account);
+                p[1].Value = m.Recipient.Device;
+                p[2].Value = SqliteDatabase.Key(m.Id);
+                p[3].Value = m.Source is { } source ? SqliteDatabase.Key(source.Account) : DBNull.Value;
+                p[4].Value = m.Source is { } from ? from.Device : DBNull.Value;
+                p[5].Value = m.Type;
+                p[6].Value = m.Content;
+                p[7].Value = m.ServerTimestamp;
+                p[8].Value = m.Sealed ? 1 : 0;
                 stored[i] = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
                 if (stored[i])
                 {
@@ -87,11 +96,13 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
         return database.WriteAsync(async (connection, transaction) =>
         {
             int deleted = 0;
+            using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
+                "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;",
+                ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device), ("@id", null));
+            SqliteParameter idParameter = delete.Parameters[2];
             foreach (Guid id in ids.Distinct())
             {
-                using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
-                    "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;",
-                    ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device), ("@id", SqliteDatabase.Key(id)));
+                idParameter.Value = SqliteDatabase.Key(id);
                 deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
