@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace Backchannel.Relay.WebSockets;
 
 /// <summary>
-/// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then whatever the
-/// notifier signals, reading the store after a cursor so nothing goes twice on one connection; a receive loop
+/// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then the new
+/// messages the notifier hands over (reading the store after a cursor when it says so), never sending a message at
+/// or below the cursor, so nothing goes twice on one connection; a receive loop
 /// takes ack frames and hands them to an <see cref="AckBatcher"/>, which applies them in batches. Either loop
 /// ending ends the session; neither lets an exception escape. Removing the device ends the session (status 1008).
 /// What is sent and not acknowledged stays in the store for the next connection.
@@ -80,7 +81,21 @@ internal sealed class WebSocketSession(
             await SendAsync(new WebSocketFrame(WebSocketFrame.EmptyType), cancellationToken).ConfigureAwait(false);
             while (await subscription.WaitAsync(cancellationToken).ConfigureAwait(false))
             {
-                cursor = await SendPendingAsync(cursor, cancellationToken).ConfigureAwait(false);
+                (List<StoredMessage> pushed, bool mustRead) = subscription.Take();
+                if (mustRead)
+                {
+                    cursor = await SendPendingAsync(cursor, cancellationToken).ConfigureAwait(false);
+                }
+
+                // Pushed in mailbox order; those at or below the cursor went out with the backlog or a read already.
+                foreach (StoredMessage message in pushed)
+                {
+                    if (message.Sequence > cursor)
+                    {
+                        await SendAsync(new WebSocketFrame(WebSocketFrame.MessageType, IncomingMessageDto.From(message)), cancellationToken).ConfigureAwait(false);
+                        cursor = message.Sequence;
+                    }
+                }
             }
 
             return DeviceRemoved;

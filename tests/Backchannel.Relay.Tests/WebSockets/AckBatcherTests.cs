@@ -84,7 +84,8 @@ public sealed class AckBatcherTests
             return Fail ? throw new InvalidOperationException("store down") : ids.Count;
         }
 
-        public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken) =>
+        public Task<StoreMessagesResult> StoreAsync(
+            IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken) =>

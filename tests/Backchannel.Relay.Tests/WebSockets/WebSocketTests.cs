@@ -75,6 +75,38 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     }
 
     [Fact]
+    public async Task Messages_sent_while_the_socket_connects_and_after_arrive_once_each_in_order()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string[] ids = [.. Enumerable.Range(0, 400).Select(_ => RelayClient.NewId())];
+        Task sending = Task.Run(async () =>
+        {
+            foreach (string[] chunk in ids.Chunk(20))
+            {
+                await alice.SendMessagesAsync([.. chunk.Select(id => RelayClient.Message(id, bob.Account, 1, [7]))]);
+            }
+        });
+
+        // Connect while the sends are under way: part comes as backlog, part pushed live, some maybe both ways.
+        await Task.Delay(50);
+        using ClientWebSocket socket = await ConnectAsync(bob);
+        var received = new List<string>();
+        while (received.Count < ids.Length)
+        {
+            JsonObject frame = await ReceiveAsync(socket);
+            if ((string)frame["type"]! == "message")
+            {
+                received.Add((string)frame["message"]!["id"]!);
+            }
+        }
+
+        await sending;
+        Assert.Equal(ids, received);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Unacknowledged_messages_come_again_on_the_next_connection()
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();

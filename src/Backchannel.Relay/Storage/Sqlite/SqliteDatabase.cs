@@ -169,11 +169,21 @@ internal sealed class SqliteDatabase : IDisposable
     /// transaction, each in its own savepoint (so undoing one leaves the others), and share its one WAL sync. Every
     /// caller is answered only after that commit, so "stored" still means durable.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, committed: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{ValueTuple{T, bool}}}, CancellationToken)"/>,
+    /// and if the write was kept, <paramref name="committed"/> runs with its result right after the commit that made
+    /// it durable, before the caller is answered. Callbacks run one at a time in commit order (so what they hand on
+    /// keeps the order of the rows); they must be quick.
+    /// </summary>
+    public Task<T> WriteAsync<T>(
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
-        var pending = new PendingWrite<T>(work, cancellationToken);
+        var pending = new PendingWrite<T>(work, committed, cancellationToken);
         bool lead;
         lock (_queue)
         {
@@ -311,11 +321,13 @@ internal sealed class SqliteDatabase : IDisposable
         void Fail(Exception error);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+    private sealed class PendingWrite<T>(
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
         : IPendingWrite
     {
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T _result = default!;
+        private bool _kept;
 
         public Task<T> Task => _answer.Task;
 
@@ -325,10 +337,28 @@ internal sealed class SqliteDatabase : IDisposable
         {
             (T result, bool commit) = await work(connection, transaction).ConfigureAwait(false);
             _result = result;
+            _kept = commit;
             return commit;
         }
 
-        public void Complete() => _answer.TrySetResult(_result);
+        public void Complete()
+        {
+            if (_kept && committed is not null)
+            {
+                try
+                {
+                    committed(_result);
+                }
+                catch (Exception e)
+                {
+                    // A bug in the callback: the write is durable, but its caller hears of the failure.
+                    _answer.TrySetException(e);
+                    return;
+                }
+            }
+
+            _answer.TrySetResult(_result);
+        }
 
         public void Fail(Exception error)
         {

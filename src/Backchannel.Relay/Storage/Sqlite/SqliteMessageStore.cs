@@ -8,9 +8,22 @@ namespace Backchannel.Relay.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStore
 {
-    public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken)
+    public Task<StoreMessagesResult> StoreAsync(
+        IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        var sequences = new long[messages.Count];
+        Action<StoreMessagesResult>? committed = onDurable is null ? null : result =>
+        {
+            for (int i = 0; i < messages.Count; i++)
+            {
+                if (result.Stored[i])
+                {
+                    NewMessage m = messages[i];
+                    onDurable(m.Recipient, new StoredMessage(m.Id, m.Source, m.Type, m.Content, m.ServerTimestamp, sequences[i]));
+                }
+            }
+        };
         return database.WriteAsync(async (connection, transaction) =>
         {
             var stored = new bool[messages.Count];
@@ -39,6 +52,8 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
                 stored[i] = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
                 if (stored[i])
                 {
+                    // The row's seq (INTEGER PRIMARY KEY is the rowid), without another statement.
+                    sequences[i] = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
                     touched.Add(m.Recipient);
                 }
             }
@@ -52,7 +67,7 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
             }
 
             return (new StoreMessagesResult(stored, null), true);
-        }, cancellationToken);
+        }, committed, cancellationToken);
     }
 
     public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken)
