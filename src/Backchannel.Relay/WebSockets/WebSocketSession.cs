@@ -29,6 +29,9 @@ internal sealed class WebSocketSession(
     /// <summary>How long a closing handshake may take before the socket is dropped.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>The send loop's frames, written into one reused buffer.</summary>
+    private readonly WebSocketFrameWriter _frames = new();
+
     /// <summary>Runs until the client leaves, the connection breaks, or <paramref name="stopping"/> fires.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -78,7 +81,7 @@ internal sealed class WebSocketSession(
             }
 
             long cursor = await SendPendingAsync(0, cancellationToken).ConfigureAwait(false);
-            await SendAsync(new WebSocketFrame(WebSocketFrame.EmptyType), cancellationToken).ConfigureAwait(false);
+            await SendAsync(_frames.Empty(), cancellationToken).ConfigureAwait(false);
             while (await subscription.WaitAsync(cancellationToken).ConfigureAwait(false))
             {
                 (List<StoredMessage> pushed, bool mustRead) = subscription.Take();
@@ -92,7 +95,7 @@ internal sealed class WebSocketSession(
                 {
                     if (message.Sequence > cursor)
                     {
-                        await SendAsync(new WebSocketFrame(WebSocketFrame.MessageType, IncomingMessageDto.From(message)), cancellationToken).ConfigureAwait(false);
+                        await SendAsync(_frames.Message(message), cancellationToken).ConfigureAwait(false);
                         cursor = message.Sequence;
                     }
                 }
@@ -123,7 +126,7 @@ internal sealed class WebSocketSession(
             MessagePage page = await messages.FetchAsync(device, PageSize, cursor, cancellationToken).ConfigureAwait(false);
             foreach (StoredMessage message in page.Messages)
             {
-                await SendAsync(new WebSocketFrame(WebSocketFrame.MessageType, IncomingMessageDto.From(message)), cancellationToken).ConfigureAwait(false);
+                await SendAsync(_frames.Message(message), cancellationToken).ConfigureAwait(false);
                 cursor = message.Sequence;
             }
 
@@ -134,11 +137,9 @@ internal sealed class WebSocketSession(
         }
     }
 
-    private async Task SendAsync(WebSocketFrame frame, CancellationToken cancellationToken)
-    {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(frame, RelayJson.Options);
-        await socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Sends one frame of <see cref="_frames"/> (the send loop's only writer, so the buffer is free again after this).</summary>
+    private async Task SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Applies the socket's acks in batches until the receive loop is done. A storage failure ends the receive loop
