@@ -4,7 +4,7 @@ namespace Backchannel.Relay.Storage.Sqlite;
 
 /// <summary>
 /// The relay's SQLite file (<c>DATA/relay.db</c>): creates the schema on start, opens one pooled connection per
-/// operation and serialises writers.
+/// read and serialises writers onto one kept connection (<see cref="SqliteWriterConnection"/>).
 /// Durability: WAL journal with <c>synchronous=FULL</c>, so a commit has reached the disk (the WAL is synced)
 /// before it returns; NORMAL would let the last commits vanish on power loss, and a send must not be answered
 /// before its message is durable (docs/relay-api.md).
@@ -112,10 +112,13 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>Most writes committed together (each in its own savepoint).</summary>
     private const int MaxWritesPerCommit = 256;
 
-    private const string Savepoint = "w";
-
     private readonly Queue<IPendingWrite> _queue = new();
     private bool _writing;
+
+    /// <summary>The writer's connection, kept between batches (used by the drain task only); null until the first
+    /// batch, after a failed one, and after <see cref="Dispose"/>.</summary>
+    private SqliteWriterConnection? _writer;
+    private bool _disposed;
 
     /// <summary>Opens (creating if needed) the database in <paramref name="directory"/> and brings its schema up.</summary>
     public SqliteDatabase(string directory)
@@ -217,6 +220,12 @@ internal sealed class SqliteDatabase : IDisposable
                 if (batch.Count == 0)
                 {
                     _writing = false;
+                    if (_disposed)
+                    {
+                        DropWriter();
+                        ClearPool();
+                    }
+
                     return;
                 }
             }
@@ -227,11 +236,12 @@ internal sealed class SqliteDatabase : IDisposable
 
     private async Task CommitBatchAsync(List<IPendingWrite> batch)
     {
-        SqliteConnection? connection = null;
         SqliteTransaction? transaction = null;
         try
         {
-            connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            SqliteWriterConnection writer = _writer ?? await OpenWriterAsync().ConfigureAwait(false);
+            SqliteConnection connection = writer.Connection;
             transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (IPendingWrite write in batch)
             {
@@ -241,7 +251,7 @@ internal sealed class SqliteDatabase : IDisposable
                     continue;
                 }
 
-                await transaction.SaveAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                await writer.SaveAsync(transaction).ConfigureAwait(false);
                 bool keep;
                 try
                 {
@@ -251,18 +261,18 @@ internal sealed class SqliteDatabase : IDisposable
                 {
                     // Undo this write only; if the transaction itself is gone (disk full, I/O error), the rollback
                     // throws and the whole batch fails below.
-                    await transaction.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
-                    await transaction.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    await writer.RollbackToAsync(transaction).ConfigureAwait(false);
+                    await writer.ReleaseAsync(transaction).ConfigureAwait(false);
                     write.Fail(e);
                     continue;
                 }
 
                 if (!keep)
                 {
-                    await transaction.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    await writer.RollbackToAsync(transaction).ConfigureAwait(false);
                 }
 
-                await transaction.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                await writer.ReleaseAsync(transaction).ConfigureAwait(false);
             }
 
             // Not cancellable: once the work is done, the commit is the answer.
@@ -287,6 +297,8 @@ internal sealed class SqliteDatabase : IDisposable
                 write.Fail(e);
             }
 
+            // Start the next batch on a fresh connection rather than one that may be in a bad state.
+            DropWriter();
             return;
         }
         finally
@@ -295,17 +307,38 @@ internal sealed class SqliteDatabase : IDisposable
             {
                 await transaction.DisposeAsync().ConfigureAwait(false);
             }
-
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
         }
 
         foreach (IPendingWrite write in batch)
         {
             write.Complete();
         }
+    }
+
+    private async Task<SqliteWriterConnection> OpenWriterAsync()
+    {
+        _writer = await SqliteWriterConnection.OpenAsync(this).ConfigureAwait(false);
+        return _writer;
+    }
+
+    private void DropWriter()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+
+    /// <summary>
+    /// The kept command for <paramref name="sql"/> on the writer's connection, for the work of a
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{ValueTuple{T, bool}}}, CancellationToken)"/>
+    /// that runs a statement many times (prepared once for the life of the connection). Set every parameter before
+    /// each run; do not dispose it. <paramref name="connection"/> must be the one the work was given.
+    /// </summary>
+    public SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, params ReadOnlySpan<string> parameterNames)
+    {
+        SqliteWriterConnection writer = _writer is { } w && ReferenceEquals(w.Connection, connection)
+            ? w
+            : throw new InvalidOperationException("Prepared commands belong to the writer's connection: use them inside WriteAsync.");
+        return writer.Command(transaction, sql, parameterNames);
     }
 
     private interface IPendingWrite
@@ -392,10 +425,23 @@ internal sealed class SqliteDatabase : IDisposable
 
     public void Dispose()
     {
-        using (var connection = new SqliteConnection(_connectionString))
+        lock (_queue)
         {
-            SqliteConnection.ClearPool(connection);
+            // Set under the queue's lock: a drain that is running finishes its batch, then sees it and closes.
+            Volatile.Write(ref _disposed, true);
+            if (!_writing)
+            {
+                DropWriter();
+            }
         }
+
+        ClearPool();
+    }
+
+    private void ClearPool()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 
     private void CreateSchema()

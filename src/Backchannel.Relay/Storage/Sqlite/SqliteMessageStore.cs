@@ -8,6 +8,16 @@ namespace Backchannel.Relay.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStore
 {
+    private const string InsertSql = """
+        INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
+        VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
+        ON CONFLICT (account, device, id) DO NOTHING;
+        """;
+
+    private const string CountSql = "SELECT COUNT(*) FROM messages WHERE account = @a AND device = @d;";
+
+    private const string AckSql = "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;";
+
     public Task<StoreMessagesResult> StoreAsync(
         IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken)
     {
@@ -28,14 +38,8 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
         {
             var stored = new bool[messages.Count];
             var touched = new HashSet<DeviceAddress>();
-            // One statement for the whole batch, prepared once and bound again for each message.
-            using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
-                """
-                INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
-                VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
-                ON CONFLICT (account, device, id) DO NOTHING;
-                """,
-                ("@a", null), ("@d", null), ("@id", null), ("@s", null), ("@sd", null), ("@t", null), ("@c", null), ("@ts", null), ("@sealed", null));
+            // Prepared once on the writer's connection, bound again for each message.
+            SqliteCommand insert = database.Prepared(connection, transaction, InsertSql, "@a", "@d", "@id", "@s", "@sd", "@t", "@c", "@ts", "@sealed");
             SqliteParameterCollection p = insert.Parameters;
             for (int i = 0; i < messages.Count; i++)
             {
@@ -58,9 +62,13 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
                 }
             }
 
+            SqliteCommand count = database.Prepared(connection, transaction, CountSql, "@a", "@d");
             foreach (DeviceAddress recipient in touched)
             {
-                if (await CountAsync(connection, transaction, recipient, cancellationToken).ConfigureAwait(false) > maxPendingPerDevice)
+                count.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
+                count.Parameters[1].Value = recipient.Device;
+                long pending = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                if (pending > maxPendingPerDevice)
                 {
                     return (StoreMessagesResult.MailboxFull(recipient), false);
                 }
@@ -111,9 +119,9 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
         return database.WriteAsync(async (connection, transaction) =>
         {
             int deleted = 0;
-            using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
-                "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;",
-                ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device), ("@id", null));
+            SqliteCommand delete = database.Prepared(connection, transaction, AckSql, "@a", "@d", "@id");
+            delete.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
+            delete.Parameters[1].Value = recipient.Device;
             SqliteParameter idParameter = delete.Parameters[2];
             foreach (Guid id in ids.Distinct())
             {
@@ -147,8 +155,7 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
 
     private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? transaction, DeviceAddress recipient, CancellationToken cancellationToken)
     {
-        using SqliteCommand count = SqliteDatabase.Command(connection, transaction,
-            "SELECT COUNT(*) FROM messages WHERE account = @a AND device = @d;",
+        using SqliteCommand count = SqliteDatabase.Command(connection, transaction, CountSql,
             ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device));
         return Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }

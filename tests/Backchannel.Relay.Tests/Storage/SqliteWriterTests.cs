@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using Backchannel.Relay.Storage;
+using Backchannel.Relay.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Backchannel.Relay.Tests.Storage;
+
+/// <summary>The writer's kept connection and prepared statements (<see cref="SqliteWriterConnection"/>).</summary>
+public sealed class SqliteWriterTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "bc-writer-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteDatabase _database;
+    private readonly IMessageStore _messages;
+    private readonly DeviceAddress _bob = new(Guid.NewGuid(), 1);
+
+    public SqliteWriterTests()
+    {
+        _database = new SqliteDatabase(_directory);
+        _messages = new SqliteMessageStore(_database);
+    }
+
+    private NewMessage ToBob() => new(_bob, Guid.NewGuid(), new DeviceAddress(Guid.NewGuid(), 1), 1, RandomNumberGenerator.GetBytes(20), 1);
+
+    [Fact]
+    public async Task After_a_batch_whose_transaction_broke_later_writes_are_stored()
+    {
+        await _messages.StoreAsync([ToBob()], 100, default);
+
+        // A write that ends the batch's transaction under the writer: the savepoint is gone, so the batch fails.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _database.WriteAsync<int>(async (connection, transaction) =>
+        {
+            using SqliteCommand rollback = SqliteDatabase.Command(connection, transaction, "ROLLBACK;");
+            await rollback.ExecuteNonQueryAsync();
+            return (0, true);
+        }, default));
+
+        NewMessage after = ToBob();
+        Assert.True((await _messages.StoreAsync([after], 100, default)).Stored[0]);
+        Assert.Equal(1, await _messages.AckAsync(_bob, [after.Id], default));
+        Assert.Equal(1, await _messages.CountAsync(_bob, default));
+    }
+
+    [Fact]
+    public async Task The_kept_statements_run_again_with_new_values_across_batches()
+    {
+        NewMessage[] sent = [.. Enumerable.Range(0, 30).Select(_ => ToBob())];
+        foreach (NewMessage[] chunk in sent.Chunk(7))
+        {
+            await _messages.StoreAsync(chunk, 1000, default);
+        }
+
+        MessagePage page = await _messages.FetchAsync(_bob, 100, 0, default);
+        Assert.Equal(sent.Select(m => (m.Id, m.Content)), page.Messages.Select(m => (m.Id, m.Content)));
+        Assert.Equal(10, await _messages.AckAsync(_bob, [.. sent.Take(10).Select(m => m.Id)], default));
+        Assert.Equal(5, await _messages.AckAsync(_bob, [.. sent.Skip(10).Take(5).Select(m => m.Id)], default));
+        Assert.Equal(15, await _messages.CountAsync(_bob, default));
+    }
+
+    [Fact]
+    public async Task Prepared_commands_are_only_for_the_work_of_a_write()
+    {
+        using SqliteConnection other = await _database.OpenAsync(default);
+        Assert.Throws<InvalidOperationException>(() => _database.Prepared(other, null!, "SELECT 1;"));
+    }
+
+    [Fact]
+    public async Task After_dispose_a_write_fails_and_the_file_reopens_with_everything_stored()
+    {
+        NewMessage kept = ToBob();
+        await _messages.StoreAsync([kept], 100, default);
+        _database.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => _messages.StoreAsync([ToBob()], 100, default));
+
+        using var reopened = new SqliteDatabase(_directory);
+        StoredMessage stored = Assert.Single((await ((IMessageStore)new SqliteMessageStore(reopened)).FetchAsync(_bob, 10, 0, default)).Messages);
+        Assert.Equal(kept.Id, stored.Id);
+    }
+
+    public void Dispose()
+    {
+        _database.Dispose();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
