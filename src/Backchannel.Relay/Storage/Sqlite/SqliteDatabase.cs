@@ -1,10 +1,12 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Relay.Storage.Sqlite;
 
 /// <summary>
 /// The relay's SQLite file (<c>DATA/relay.db</c>): creates the schema on start, opens one pooled connection per
-/// read and serialises writers onto one kept connection (<see cref="SqliteWriterConnection"/>).
+/// read (or borrows a kept one for the hot reads) and serialises writers onto one kept connection
+/// (<see cref="SqliteKeptConnection"/>).
 /// Durability: WAL journal with <c>synchronous=FULL</c>, so a commit has reached the disk (the WAL is synced)
 /// before it returns; NORMAL would let the last commits vanish on power loss, and a send must not be answered
 /// before its message is durable (docs/relay-api.md).
@@ -117,8 +119,12 @@ internal sealed class SqliteDatabase : IDisposable
 
     /// <summary>The writer's connection, kept between batches (used by the drain task only); null until the first
     /// batch, after a failed one, and after <see cref="Dispose"/>.</summary>
-    private SqliteWriterConnection? _writer;
+    private SqliteKeptConnection? _writer;
     private bool _disposed;
+
+    /// <summary>Idle kept connections for <see cref="ReadPreparedAsync"/> (at most <see cref="MaxKeptReaders"/>).</summary>
+    private readonly ConcurrentStack<SqliteKeptConnection> _readers = new();
+    private const int MaxKeptReaders = 8;
 
     /// <summary>Opens (creating if needed) the database in <paramref name="directory"/> and brings its schema up.</summary>
     public SqliteDatabase(string directory)
@@ -163,6 +169,49 @@ internal sealed class SqliteDatabase : IDisposable
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         return await work(connection).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a borrowed kept connection whose prepared statements
+    /// (<see cref="SqliteKeptConnection.Command"/>, no transaction) stay for the next borrower: for the reads every
+    /// request makes. The work must dispose every data reader it opens, so no read transaction stays open.
+    /// </summary>
+    public async Task<T> ReadPreparedAsync<T>(Func<SqliteKeptConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        cancellationToken.ThrowIfCancellationRequested();
+        SqliteKeptConnection reader = _readers.TryPop(out SqliteKeptConnection? idle) ? idle : await SqliteKeptConnection.OpenAsync(this).ConfigureAwait(false);
+        bool keep = false;
+        try
+        {
+            T result = await work(reader).ConfigureAwait(false);
+            keep = true;
+            return result;
+        }
+        finally
+        {
+            if (keep && _readers.Count < MaxKeptReaders)
+            {
+                _readers.Push(reader);
+                if (Volatile.Read(ref _disposed))
+                {
+                    DropReaders();
+                }
+            }
+            else
+            {
+                reader.Dispose();
+            }
+        }
+    }
+
+    private void DropReaders()
+    {
+        while (_readers.TryPop(out SqliteKeptConnection? reader))
+        {
+            reader.Dispose();
+        }
     }
 
     /// <summary>
@@ -240,7 +289,7 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-            SqliteWriterConnection writer = _writer ?? await OpenWriterAsync().ConfigureAwait(false);
+            SqliteKeptConnection writer = _writer ?? await OpenWriterAsync().ConfigureAwait(false);
             SqliteConnection connection = writer.Connection;
             transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (IPendingWrite write in batch)
@@ -315,9 +364,9 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
-    private async Task<SqliteWriterConnection> OpenWriterAsync()
+    private async Task<SqliteKeptConnection> OpenWriterAsync()
     {
-        _writer = await SqliteWriterConnection.OpenAsync(this).ConfigureAwait(false);
+        _writer = await SqliteKeptConnection.OpenAsync(this).ConfigureAwait(false);
         return _writer;
     }
 
@@ -335,7 +384,7 @@ internal sealed class SqliteDatabase : IDisposable
     /// </summary>
     public SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, params ReadOnlySpan<string> parameterNames)
     {
-        SqliteWriterConnection writer = _writer is { } w && ReferenceEquals(w.Connection, connection)
+        SqliteKeptConnection writer = _writer is { } w && ReferenceEquals(w.Connection, connection)
             ? w
             : throw new InvalidOperationException("Prepared commands belong to the writer's connection: use them inside WriteAsync.");
         return writer.Command(transaction, sql, parameterNames);
@@ -434,6 +483,8 @@ internal sealed class SqliteDatabase : IDisposable
                 DropWriter();
             }
         }
+
+        DropReaders();
 
         ClearPool();
     }

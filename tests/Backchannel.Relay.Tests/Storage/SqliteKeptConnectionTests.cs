@@ -5,18 +5,20 @@ using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Relay.Tests.Storage;
 
-/// <summary>The writer's kept connection and prepared statements (<see cref="SqliteWriterConnection"/>).</summary>
-public sealed class SqliteWriterTests : IDisposable
+/// <summary>The kept connections and prepared statements of the writer and the hot reads (<see cref="SqliteKeptConnection"/>).</summary>
+public sealed class SqliteKeptConnectionTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "bc-writer-tests-" + Guid.NewGuid().ToString("N"));
     private readonly SqliteDatabase _database;
     private readonly IMessageStore _messages;
+    private readonly IAccountStore _accounts;
     private readonly DeviceAddress _bob = new(Guid.NewGuid(), 1);
 
-    public SqliteWriterTests()
+    public SqliteKeptConnectionTests()
     {
         _database = new SqliteDatabase(_directory);
         _messages = new SqliteMessageStore(_database);
+        _accounts = new SqliteAccountStore(_database);
     }
 
     private NewMessage ToBob() => new(_bob, Guid.NewGuid(), new DeviceAddress(Guid.NewGuid(), 1), 1, RandomNumberGenerator.GetBytes(20), 1);
@@ -54,6 +56,27 @@ public sealed class SqliteWriterTests : IDisposable
         Assert.Equal(10, await _messages.AckAsync(_bob, [.. sent.Take(10).Select(m => m.Id)], default));
         Assert.Equal(5, await _messages.AckAsync(_bob, [.. sent.Skip(10).Take(5).Select(m => m.Id)], default));
         Assert.Equal(15, await _messages.CountAsync(_bob, default));
+    }
+
+    [Fact]
+    public async Task Kept_readers_see_each_new_write_and_hold_no_snapshot_that_would_stop_a_checkpoint()
+    {
+        await Parallel.ForAsync(0, 40, async (i, ct) =>
+        {
+            var device = new DeviceAddress(Guid.NewGuid(), 1);
+            Assert.Null(await _accounts.GetDeviceAsync(device, ct));
+            await _accounts.CreateAsync(device.Account, new byte[33], new DeviceRecord(device, i, new byte[32], 1), ct);
+            Assert.Equal(i, (await _accounts.GetDeviceAsync(device, ct))!.RegistrationId);
+            await _accounts.TouchDeviceAsync(device, 86_400_000L * (i + 1), ct);
+            Assert.Equal(86_400_000L * (i + 1), (await _accounts.GetDeviceAsync(device, ct))!.LastSeenAt);
+        });
+
+        // busy = 0: no kept connection is inside a read transaction.
+        using SqliteConnection other = await _database.OpenAsync(default);
+        using SqliteCommand checkpoint = SqliteDatabase.Command(other, null, "PRAGMA wal_checkpoint(TRUNCATE);");
+        using SqliteDataReader result = await checkpoint.ExecuteReaderAsync();
+        Assert.True(await result.ReadAsync());
+        Assert.Equal(0, result.GetInt32(0));
     }
 
     [Fact]
