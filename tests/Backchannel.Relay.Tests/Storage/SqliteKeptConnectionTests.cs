@@ -80,6 +80,24 @@ public sealed class SqliteKeptConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_large_ack_with_duplicates_and_unknown_ids_deletes_exactly_the_named_pending_messages()
+    {
+        NewMessage[] sent = [.. Enumerable.Range(0, 200).Select(_ => ToBob())];
+        foreach (NewMessage[] chunk in sent.Chunk(100))
+        {
+            await _messages.StoreAsync(chunk, 1000, default);
+        }
+
+        Guid[] acked = [.. sent.Where((_, i) => i % 4 != 0).Select(m => m.Id)]; // 150 ids: chunks of 64, 8 and 1
+        Guid[] request = [.. acked, .. acked.Take(30), .. Enumerable.Range(0, 20).Select(_ => Guid.NewGuid())];
+        Assert.Equal(150, await _messages.AckAsync(_bob, request, default));
+
+        MessagePage left = await _messages.FetchAsync(_bob, 500, 0, default);
+        Assert.Equal(sent.Where((_, i) => i % 4 == 0).Select(m => m.Id), left.Messages.Select(m => m.Id));
+        Assert.Equal(0, await _messages.AckAsync(_bob, acked, default));
+    }
+
+    [Fact]
     public async Task Prepared_commands_are_only_for_the_work_of_a_write()
     {
         using SqliteConnection other = await _database.OpenAsync(default);

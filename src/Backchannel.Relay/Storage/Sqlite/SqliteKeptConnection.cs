@@ -26,6 +26,20 @@ internal sealed class SqliteKeptConnection : IDisposable
     public static async Task<SqliteKeptConnection> OpenAsync(SqliteDatabase database)
     {
         SqliteConnection connection = await database.OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            // The writer's savepoints keep their undo records (the statement journal) in memory, not a temp file;
+            // nothing durable lives there (the WAL is the journal that survives a crash).
+            using SqliteCommand memory = connection.CreateCommand();
+            memory.CommandText = "PRAGMA temp_store=MEMORY;";
+            await memory.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return new SqliteKeptConnection(connection);
     }
 

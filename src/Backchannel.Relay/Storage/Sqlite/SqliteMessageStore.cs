@@ -16,7 +16,14 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
 
     private const string CountSql = "SELECT COUNT(*) FROM messages WHERE account = @a AND device = @d;";
 
-    private const string AckSql = "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;";
+    /// <summary>Ids per ack statement, largest first; the last is 1, so any count is covered.</summary>
+    private static readonly int[] AckChunkSizes = [64, 8, 1];
+
+    private static readonly Dictionary<int, string> AckSql = AckChunkSizes.ToDictionary(n => n, n =>
+        $"DELETE FROM messages WHERE account = @a AND device = @d AND id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"@i{i}"))});");
+
+    private static readonly Dictionary<int, string[]> AckParameterNames = AckChunkSizes.ToDictionary(n => n, n =>
+        (string[])["@a", "@d", .. Enumerable.Range(0, n).Select(i => $"@i{i}")]);
 
     public Task<StoreMessagesResult> StoreAsync(
         IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken)
@@ -116,17 +123,27 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
     public Task<int> AckAsync(DeviceAddress recipient, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        string[] keys = [.. ids.Distinct().Select(SqliteDatabase.Key)];
         return database.WriteAsync(async (connection, transaction) =>
         {
+            // Many ids per statement (a few fixed sizes, so the statements are prepared once): fewer steps and
+            // parameter bindings than one DELETE per id.
             int deleted = 0;
-            SqliteCommand delete = database.Prepared(connection, transaction, AckSql, "@a", "@d", "@id");
-            delete.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
-            delete.Parameters[1].Value = recipient.Device;
-            SqliteParameter idParameter = delete.Parameters[2];
-            foreach (Guid id in ids.Distinct())
+            int done = 0;
+            foreach (int size in AckChunkSizes)
             {
-                idParameter.Value = SqliteDatabase.Key(id);
-                deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                for (; keys.Length - done >= size; done += size)
+                {
+                    SqliteCommand delete = database.Prepared(connection, transaction, AckSql[size], AckParameterNames[size]);
+                    delete.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
+                    delete.Parameters[1].Value = recipient.Device;
+                    for (int i = 0; i < size; i++)
+                    {
+                        delete.Parameters[2 + i].Value = keys[done + i];
+                    }
+
+                    deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return (deleted, true);
