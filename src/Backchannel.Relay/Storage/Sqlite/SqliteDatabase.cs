@@ -114,6 +114,9 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>Most writes committed together (each in its own savepoint).</summary>
     private const int MaxWritesPerCommit = 256;
 
+    /// <summary>Most idle connections kept for the hot reads (when more are busy at once, the extra ones are closed after use).</summary>
+    private const int MaxKeptReaders = 8;
+
     private readonly Queue<IPendingWrite> _queue = new();
     private bool _writing;
 
@@ -124,7 +127,6 @@ internal sealed class SqliteDatabase : IDisposable
 
     /// <summary>Idle kept connections for <see cref="ReadPreparedAsync"/> (at most <see cref="MaxKeptReaders"/>).</summary>
     private readonly ConcurrentStack<SqliteKeptConnection> _readers = new();
-    private const int MaxKeptReaders = 8;
 
     /// <summary>Opens (creating if needed) the database in <paramref name="directory"/> and brings its schema up.</summary>
     public SqliteDatabase(string directory)
@@ -286,6 +288,7 @@ internal sealed class SqliteDatabase : IDisposable
     private async Task CommitBatchAsync(List<IPendingWrite> batch)
     {
         SqliteTransaction? transaction = null;
+        bool failed = false;
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
@@ -346,8 +349,7 @@ internal sealed class SqliteDatabase : IDisposable
                 write.Fail(e);
             }
 
-            // Start the next batch on a fresh connection rather than one that may be in a bad state.
-            DropWriter();
+            failed = true;
             return;
         }
         finally
@@ -355,6 +357,12 @@ internal sealed class SqliteDatabase : IDisposable
             if (transaction is not null)
             {
                 await transaction.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (failed)
+            {
+                // Start the next batch on a fresh connection rather than one that may be in a bad state.
+                DropWriter();
             }
         }
 
