@@ -3,7 +3,6 @@ using System.Data.Common;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Backchannel.Relay.Infrastructure;
-using Backchannel.Relay.Messages;
 using Backchannel.Relay.Storage;
 using Microsoft.Extensions.Logging;
 
