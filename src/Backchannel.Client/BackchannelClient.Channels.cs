@@ -160,7 +160,7 @@ public sealed partial class BackchannelClient
                 _store.Execute(
                     "INSERT INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                     "VALUES($id, $a, 'out', $topic, $text, $sent, $sent, $s)",
-                    ("$id", envelope.Id), ("$a", me.Account), ("$topic", topic), ("$text", text),
+                    ("$id", envelope.Id), ("$a", me.Account), ("$topic", _store.SealText(TopicPlace, topic)), ("$text", _store.SealText(TextPlace, text)),
                     ("$sent", envelope.SentAt), ("$s", rows == 0 ? MessageStatus.Sent : MessageStatus.Queued));
                 _store.Execute("INSERT INTO channel_messages(id, channel) VALUES($id, $c)", ("$id", envelope.Id), ("$c", id));
             });
@@ -190,19 +190,25 @@ public sealed partial class BackchannelClient
         {
             string id = FindChannelId(name) ?? throw UnknownChannel(name);
             string channelName = ChannelName(id);
-            List<ChatMessage> rows = _store.Query(
+            // Topics are sealed, so the topic filter runs here, on the opened rows, newest first.
+            List<ChatMessage> rows = _store.QueryFirst(limit,
                 "SELECT m.id, m.account, COALESCE(c.alias, m.account), m.topic, m.sent_at, m.text, m.direction, m.status " +
                 "FROM messages m JOIN channel_messages cm ON cm.id = m.id LEFT JOIN contacts c ON c.account = m.account " +
-                "WHERE cm.channel = $ch AND ($t IS NULL OR m.topic = $t) ORDER BY m.seq DESC LIMIT $n",
+                "WHERE cm.channel = $ch ORDER BY m.seq DESC LIMIT $n",
                 r =>
                 {
+                    string? rowTopic = _store.UnsealText(TopicPlace, r.GetValue(3));
+                    if (topic is not null && rowTopic != topic)
+                    {
+                        return null;
+                    }
                     string direction = r.GetString(6);
                     string alias = direction == "out" ? me.Name : r.GetString(2);
                     return new ChatMessage(r.GetString(0), r.GetString(1), alias, alias,
-                        r.IsDBNull(3) ? null : r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
-                        r.GetString(5), direction, r.GetString(7), channelName);
+                        rowTopic, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+                        _store.UnsealText(TextPlace, r.GetValue(5))!, direction, r.GetString(7), channelName);
                 },
-                ("$ch", id), ("$t", topic), ("$n", limit));
+                ("$ch", id), ("$n", topic is null ? limit : -1));
             rows.Reverse();
             return rows;
         }
@@ -440,8 +446,8 @@ public sealed partial class BackchannelClient
         int added = _store.Execute(
             "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
             "VALUES($id, $a, 'in', $topic, $text, $sent, $now, $s)",
-            ("$id", envelope.Id), ("$a", sender.Account), ("$topic", topic),
-            ("$text", envelope.Text), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
+            ("$id", envelope.Id), ("$a", sender.Account), ("$topic", _store.SealText(TopicPlace, topic)),
+            ("$text", _store.SealText(TextPlace, envelope.Text)), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
         if (added == 0)
         {
             return null;

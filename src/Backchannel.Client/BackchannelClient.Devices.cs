@@ -435,7 +435,7 @@ public sealed partial class BackchannelClient
         int added = _store.Execute(
             "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
             "VALUES($id, $a, 'out', $topic, $text, $sent, $now, $s)",
-            ("$id", transcript.Id), ("$a", to), ("$topic", topic), ("$text", transcript.Text),
+            ("$id", transcript.Id), ("$a", to), ("$topic", _store.SealText(TopicPlace, topic)), ("$text", _store.SealText(TextPlace, transcript.Text)),
             ("$sent", transcript.SentAt), ("$now", Now()), ("$s", MessageStatus.Sent));
         return added == 1
             ? new ChatMessage(transcript.Id, to, contact.Alias, Account.Name, topic,

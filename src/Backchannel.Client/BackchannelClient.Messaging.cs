@@ -75,7 +75,7 @@ public sealed partial class BackchannelClient
                         _store.Execute(
                             "INSERT INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                             "VALUES($id, $a, 'out', $topic, $text, $sent, $sent, $s)",
-                            ("$id", envelope.Id), ("$a", contact.Account), ("$topic", topic), ("$text", text),
+                            ("$id", envelope.Id), ("$a", contact.Account), ("$topic", _store.SealText(TopicPlace, topic)), ("$text", _store.SealText(TextPlace, text)),
                             ("$sent", envelope.SentAt), ("$s", MessageStatus.Queued));
                     });
                 }
@@ -460,8 +460,8 @@ public sealed partial class BackchannelClient
                     int added = _store.Execute(
                         "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                         "VALUES($id, $a, 'in', $topic, $text, $sent, $now, $s)",
-                        ("$id", envelope.Id), ("$a", source), ("$topic", NormaliseTopicOrNull(envelope.Topic)),
-                        ("$text", envelope.Text), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
+                        ("$id", envelope.Id), ("$a", source), ("$topic", _store.SealText(TopicPlace, NormaliseTopicOrNull(envelope.Topic))),
+                        ("$text", _store.SealText(TextPlace, envelope.Text)), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
                     if (added == 1)
                     {
                         shown = new ChatMessage(envelope.Id, source, known.Alias, known.Alias, NormaliseTopicOrNull(envelope.Topic),
@@ -556,6 +556,11 @@ public sealed partial class BackchannelClient
         _store.Execute("UPDATE contacts SET changed_key = $k, verified = 0 WHERE account = $a",
             ("$k", newKey ?? []), ("$a", contact.Account));
 
+    /// <summary>Where message text and topics are sealed in the store (the associated data of their encryption).</summary>
+    private const string TextPlace = "messages.text";
+
+    private const string TopicPlace = "messages.topic";
+
     /// <summary>Local history, newest <paramref name="limit"/> returned oldest first.</summary>
     public IReadOnlyList<ChatMessage> Read(string? alias = null, string? topic = null, int limit = 50)
     {
@@ -568,20 +573,26 @@ public sealed partial class BackchannelClient
         }
         lock (_gate)
         {
-            List<ChatMessage> rows = _store.Query(
+            // Topics are sealed, so the topic filter runs here, on the opened rows, newest first.
+            List<ChatMessage> rows = _store.QueryFirst(limit,
                 "SELECT m.id, m.account, COALESCE(c.alias, m.account), m.topic, m.sent_at, m.text, m.direction, m.status " +
                 "FROM messages m LEFT JOIN contacts c ON c.account = m.account " +
-                "WHERE ($a IS NULL OR m.account = $a) AND ($t IS NULL OR m.topic = $t) " +
+                "WHERE ($a IS NULL OR m.account = $a) " +
                 "AND m.id NOT IN (SELECT id FROM channel_messages) ORDER BY m.seq DESC LIMIT $n",
                 r =>
                 {
+                    string? rowTopic = _store.UnsealText(TopicPlace, r.GetValue(3));
+                    if (topic is not null && rowTopic != topic)
+                    {
+                        return null;
+                    }
                     string direction = r.GetString(6);
                     string contactAlias = r.GetString(2);
                     return new ChatMessage(r.GetString(0), r.GetString(1), contactAlias, direction == "out" ? me.Name : contactAlias,
-                        r.IsDBNull(3) ? null : r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
-                        r.GetString(5), direction, r.GetString(7));
+                        rowTopic, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+                        _store.UnsealText(TextPlace, r.GetValue(5))!, direction, r.GetString(7));
                 },
-                ("$a", account), ("$t", topic), ("$n", limit));
+                ("$a", account), ("$n", topic is null ? limit : -1));
             rows.Reverse();
             return rows;
         }

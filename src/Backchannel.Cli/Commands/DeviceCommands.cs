@@ -25,7 +25,8 @@ internal static class DeviceCommands
         var name = new Option<string?>("--name") { Description = "A name for this device, shown by `device list`", HelpName = "NAME" };
         var wait = new Option<int>("--wait") { Description = "How long to wait for the approval, in seconds (default 600)", HelpName = "SECONDS", DefaultValueFactory = _ => 600 };
         var pin = new Option<string?>("--pin") { Description = "For a relay with a self-signed certificate: its key pin, as for init", HelpName = "PIN" };
-        var command = new Command("link", "On a NEW device (fresh --home): print a link code and wait until an existing device approves it") { relay, name, wait, pin };
+        var passphrase = new Option<bool>("--passphrase") { Description = "Protect this device's store with a passphrase typed twice on the terminal (as for init)" };
+        var command = new Command("link", "On a NEW device (fresh --home): print a link code and wait until an existing device approves it") { relay, name, wait, pin, passphrase };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             string relayText = p.GetValue(relay)!;
@@ -38,7 +39,7 @@ internal static class DeviceCommands
             {
                 throw new BackchannelException(ErrorKinds.BadRequest, "--wait must be at least 1 second.");
             }
-            using BackchannelClient client = CommandRunner.OpenClient(p, output);
+            using BackchannelClient client = CommandRunner.OpenClient(p, output, promptForNewPassphrase: p.GetValue(passphrase));
             using BackchannelClient.PendingLink link = await client.StartLinkAsync(relayUri, p.GetValue(pin), ct).ConfigureAwait(false);
             // The code goes to stderr: with --json, stdout carries only the final object.
             output.Error.MarkupLine("[grey]On an existing device of your account, run:[/]");
