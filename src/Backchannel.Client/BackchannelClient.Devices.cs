@@ -152,6 +152,7 @@ public sealed partial class BackchannelClient
                 return new LinkDeviceRequest(account, payload.LinkToken, credential, registrationId, deviceName,
                     signed, lastResort, preKeys, kyber);
             });
+            CryptographicOperations.ZeroMemory(payload.IdentityKeyPair); // sealed in the store now
         }
         RegisterResponse linked;
         try
@@ -253,6 +254,7 @@ public sealed partial class BackchannelClient
                 trustRoot, _store.GetMeta(MetaKeys.AccessKey), contacts, _store.GetMetaString(MetaKeys.RelayPin));
         }
         byte[] sealedMessage = SealProvisioning(id, key, payload);
+        CryptographicOperations.ZeroMemory(payload.IdentityKeyPair);
         try
         {
             await Relay().PutProvisioningAsync(id, sealedMessage, ct).ConfigureAwait(false);
@@ -512,7 +514,15 @@ public sealed partial class BackchannelClient
                     Encoding.UTF8.GetBytes(link.Id));
             }
             CryptographicOperations.ZeroMemory(key);
-            ProvisioningPayload? payload = JsonSerializer.Deserialize<ProvisioningPayload>(plaintext, ProvisioningJson);
+            ProvisioningPayload? payload;
+            try
+            {
+                payload = JsonSerializer.Deserialize<ProvisioningPayload>(plaintext, ProvisioningJson);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plaintext); // it holds the identity private key
+            }
             if (payload is null || !Guid.TryParse(payload.Account, out _) || string.IsNullOrEmpty(payload.LinkToken)
                 || payload.IdentityKeyPair is null || payload.Name is null)
             {

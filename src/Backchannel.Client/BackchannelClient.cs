@@ -164,6 +164,7 @@ public sealed partial class BackchannelClient : IDisposable
                 _store.SetMeta(MetaKeys.AccessKey, accessKey);
                 return new RegisterRequest(credential, identity.RegistrationId, identity.PublicKey, signed, lastResort, preKeys, kyber, accessKey);
             });
+            CryptographicOperations.ZeroMemory(identity.KeyPair); // sealed in the store now; no plaintext copy lingers
         }
         var client = new RelayClient(relay, _handler, pin);
         RegisterResponse registered;
@@ -550,6 +551,7 @@ public sealed partial class BackchannelClient : IDisposable
     public void Dispose()
     {
         _relay?.Dispose();
+        _protocol.Dispose();
         _store.Dispose();
     }
 }

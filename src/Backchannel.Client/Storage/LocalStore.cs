@@ -204,6 +204,7 @@ internal sealed class LocalStore : IDisposable
             foreach ((string key, byte[] value) in Query("SELECT key, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))))
             {
                 Execute("UPDATE meta SET value = $v WHERE key = $k", ("$v", Sealer.Seal(MetaPlace(key), value)), ("$k", key));
+                CryptographicOperations.ZeroMemory(value);
             }
             foreach ((string table, string column) in SealedColumns)
             {
@@ -214,6 +215,10 @@ internal sealed class LocalStore : IDisposable
                 {
                     byte[] sealedValue = value is string text ? Sealer.SealText(place, text) : Sealer.Seal(place, (byte[])value);
                     Execute($"UPDATE {table} SET {column} = $v WHERE rowid = $r", ("$v", sealedValue), ("$r", rowid));
+                    if (value is byte[] plain)
+                    {
+                        CryptographicOperations.ZeroMemory(plain);
+                    }
                 }
             }
             SetMeta(StoreCheckKey, RandomNumberGenerator.GetBytes(16));

@@ -7,7 +7,7 @@ namespace Backchannel.Client.Storage;
 /// protocol's own serialisation; every write joins the store's current transaction, so a decrypt that is
 /// rolled back leaves no trace. Trust is "first key seen, then only that key" per address.
 /// </summary>
-internal sealed class SqliteProtocolStore : IProtocolStore, ISenderKeyStore
+internal sealed class SqliteProtocolStore : IProtocolStore, ISenderKeyStore, IDisposable
 {
     private readonly LocalStore _store;
     private IdentityKeyPair? _identity;
@@ -121,6 +121,13 @@ internal sealed class SqliteProtocolStore : IProtocolStore, ISenderKeyStore
     /// <summary>Forgets every sender-key record of <paramref name="name"/> for the distribution (a rotation).</summary>
     public void RemoveSenderKeys(string name, Guid distributionId) =>
         _store.Execute("DELETE FROM sender_keys WHERE name = $n AND distribution = $g", ("$n", name), ("$g", distributionId.ToString()));
+
+    /// <summary>Wipes the cached identity key pair.</summary>
+    public void Dispose()
+    {
+        _identity?.Dispose();
+        _identity = null;
+    }
 
     private delegate T RecordParser<T>(ReadOnlySpan<byte> bytes);
 
