@@ -445,7 +445,7 @@ public sealed partial class BackchannelClient
             : null;
     }
 
-    private static (Uri Relay, string Id, ECPublicKey Key) ParseLinkCode(string code)
+    internal static (Uri Relay, string Id, ECPublicKey Key) ParseLinkCode(string code)
     {
         string s = (code ?? "").Trim();
         if (s.StartsWith(LinkCodePrefix, StringComparison.Ordinal) && s.Length <= MaxLinkCodeLength)

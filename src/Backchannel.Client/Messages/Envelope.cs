@@ -100,7 +100,7 @@ internal sealed record Envelope
                 KindText when e.Text is not null => e,
                 KindIntro when e.Secret is not null && !string.IsNullOrWhiteSpace(e.Name) => e,
                 KindChannel when Guid.TryParse(e.Channel, out _) && !string.IsNullOrWhiteSpace(e.ChannelName) && e.Members is { Count: > 0 }
-                    && e.Members.All(m => Guid.TryParse(m.Account, out _) && !string.IsNullOrWhiteSpace(m.Name) && m.IdentityKey is { Length: > 0 }) => e,
+                    && e.Members.All(m => m is not null && Guid.TryParse(m.Account, out _) && !string.IsNullOrWhiteSpace(m.Name) && m.IdentityKey is { Length: > 0 }) => e,
                 KindTranscript when e.Text is not null && Guid.TryParse(e.To, out _) => e,
                 KindSenderKey when Guid.TryParse(e.Channel, out _) && e.Distribution is { Length: > 0 } => e,
                 _ => null,
