@@ -36,9 +36,10 @@ public abstract class ReliabilityTestBase : IDisposable
         return env;
     }
 
-    internal async Task<RelayProcess> StartRelayAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    internal async Task<RelayProcess> StartRelayAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string>? environment = null, string? logLevel = null)
     {
-        RelayProcess relay = await RelayProcess.StartAsync(dataDirectory ?? Path.Combine(Root, "relay-data"), environment: environment ?? RaisedLimits());
+        RelayProcess relay = await RelayProcess.StartAsync(dataDirectory ?? Path.Combine(Root, "relay-data"),
+            new RelayProcessOptions { Environment = environment ?? RaisedLimits(), LogLevel = logLevel });
         Track(relay);
         return relay;
     }
