@@ -81,19 +81,20 @@ internal sealed class RelayProcess : IDisposable
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"The relay did not report listening within {options.StartTimeout.TotalSeconds} s:\n{log}");
         }
-        if (line is null)
+        // The first line is {"listening": URL}, or the error that stopped the relay before it listened.
+        string? url = line is null ? null : (JsonNode.Parse(line) as JsonObject)?["listening"]?.GetValue<string>();
+        if (url is null)
         {
             await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
             lock (log)
             {
-                throw new InvalidOperationException($"The relay exited ({process.ExitCode}) before listening:\n{log}");
+                throw new InvalidOperationException($"The relay exited ({process.ExitCode}) before listening: {line}\n{log}");
             }
         }
         lock (log)
         {
             log.AppendLine(line);
         }
-        string url = JsonNode.Parse(line)!["listening"]!.GetValue<string>();
         // Keep draining stdout (into the log) so the relay never blocks on a full pipe.
         _ = Task.Run(async () =>
         {
