@@ -14,10 +14,8 @@ internal sealed partial class SqliteDatabase
     /// <summary>SQLITE_CANTOPEN: on read-only storage, a WAL database whose <c>-shm</c>/<c>-wal</c> files are gone.</summary>
     private const int SqliteCantOpen = 14;
 
-    private volatile bool _readOnly;
-
     /// <summary>Whether the last write found the file read-only (until a write succeeds again).</summary>
-    public bool IsReadOnly => _readOnly;
+    private volatile bool _readOnly;
 
     /// <summary>
     /// Proves that a write can be made: changes the schema version to itself and undoes it. Throws the
@@ -75,6 +73,13 @@ internal sealed partial class SqliteDatabase
         {
             ClearPool();
         }
+    }
+
+    /// <summary>Closes the idle pooled connections; the ones in use are closed when they are returned.</summary>
+    private void ClearPool()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 
     /// <summary>Notes whether <paramref name="write"/> found the file read-only; passes its outcome on unchanged.</summary>

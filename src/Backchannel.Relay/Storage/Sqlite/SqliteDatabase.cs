@@ -361,13 +361,12 @@ internal sealed partial class SqliteDatabase : IDisposable
     /// <summary>How account ids are stored: the lowercase UUID text.</summary>
     public static string Key(Guid id) => id.ToString("D");
 
-    public void Dispose() => ClearPool();
-
-    /// <summary>Closes the idle pooled connections; the ones in use are closed when they are returned.</summary>
-    private void ClearPool()
+    public void Dispose()
     {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
     }
 
     private void CreateSchema()
