@@ -260,7 +260,7 @@ public sealed class EndToEndTests : IDisposable
 
     private async Task<RelayProcess> StartRelayAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
-        RelayProcess relay = await RelayProcess.StartAsync(RelayData, environment: environment);
+        RelayProcess relay = await RelayProcess.StartAsync(RelayData, new RelayProcessOptions { Environment = environment });
         _relays.Add(relay);
         return relay;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Backchannel.Reliability.Tests;
@@ -36,9 +37,10 @@ public abstract class ReliabilityTestBase : IDisposable
         return env;
     }
 
-    internal async Task<RelayProcess> StartRelayAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    internal async Task<RelayProcess> StartRelayAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string>? environment = null, string? logLevel = null)
     {
-        RelayProcess relay = await RelayProcess.StartAsync(dataDirectory ?? Path.Combine(Root, "relay-data"), environment: environment ?? RaisedLimits());
+        RelayProcess relay = await RelayProcess.StartAsync(dataDirectory ?? Path.Combine(Root, "relay-data"),
+            new RelayProcessOptions { Environment = environment ?? RaisedLimits(), LogLevel = logLevel });
         Track(relay);
         return relay;
     }
@@ -97,6 +99,20 @@ public abstract class ReliabilityTestBase : IDisposable
         Assert.True(twice.Length == 0 && missing.Length == 0 && unexpected.Length == 0,
             $"{what}: {missing.Length} missing (e.g. {string.Join(", ", missing.Take(5))}), {twice.Length} duplicated " +
             $"(e.g. {string.Join(", ", twice.Take(5))}), {unexpected.Length} unexpected (e.g. {string.Join(", ", unexpected.Take(5))})");
+    }
+
+    /// <summary>Runs a system tool (mount, umount) to its end; its exit code and what it wrote to stderr.</summary>
+    internal static (int ExitCode, string Error) RunTool(string file, params string[] args)
+    {
+        using Process p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        Task<string> error = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(10_000))
+        {
+            p.Kill();
+            return (-1, $"{file} did not finish within 10 s");
+        }
+        return (p.ExitCode, error.Result.Trim());
     }
 
     internal static int EnvInt(string name, int fallback) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -21,7 +20,7 @@ public sealed class StorageFailureTests(ITestOutputHelper output) : ReliabilityT
     {
         string mount = Path.Combine(Root, "tmpfs");
         Directory.CreateDirectory(mount);
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || Run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount) != 0)
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || RunTool("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount).ExitCode != 0)
         {
             // A check that silently passes proves nothing: without the small tmpfs this test cannot fill the disk.
             Assert.Fail("this test needs root on Linux to mount a 24 MiB tmpfs for the relay's data (CI runs as root)");
@@ -134,18 +133,11 @@ public sealed class StorageFailureTests(ITestOutputHelper output) : ReliabilityT
         return written;
     }
 
-    private static int Run(string file, params string[] args)
-    {
-        using Process p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        p.WaitForExit(10_000);
-        return p.ExitCode;
-    }
-
     protected override void Cleanup()
     {
         if (_mount is not null)
         {
-            Run("umount", "-l", _mount);
+            RunTool("umount", "-l", _mount);
         }
     }
 }

@@ -14,7 +14,7 @@ namespace Backchannel.Relay.Storage.Sqlite;
 /// run there as they are; the schema needs <c>uuid</c>/<c>bytea</c>/<c>bigint generated always as identity</c>, and a
 /// take needs <c>FOR UPDATE SKIP LOCKED</c> (or SERIALIZABLE) in place of this single writer.
 /// </summary>
-internal sealed class SqliteDatabase : IDisposable
+internal sealed partial class SqliteDatabase : IDisposable
 {
     /// <summary>The file name inside the data directory.</summary>
     public const string FileName = "relay.db";
@@ -130,7 +130,7 @@ internal sealed class SqliteDatabase : IDisposable
             Pooling = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
-        CreateSchema();
+        CreateSchemaOrOpenReadOnly();
     }
 
     /// <summary>The full path of the database file.</summary>
@@ -173,6 +173,7 @@ internal sealed class SqliteDatabase : IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
+        ForgetReadOnlyConnections();
         var pending = new PendingWrite<T>(work, cancellationToken);
         bool lead;
         lock (_queue)
@@ -187,7 +188,7 @@ internal sealed class SqliteDatabase : IDisposable
             _ = Task.Run(DrainAsync, CancellationToken.None);
         }
 
-        return pending.Task;
+        return TrackReadOnlyAsync(pending.Task);
     }
 
     /// <summary>Commits batches until the queue is empty; never throws (failures go to the batch's callers).</summary>
