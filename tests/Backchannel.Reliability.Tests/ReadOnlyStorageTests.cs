@@ -18,18 +18,10 @@ namespace Backchannel.Reliability.Tests;
 /// </summary>
 public sealed class ReadOnlyStorageTests(ITestOutputHelper output) : ReliabilityTestBase
 {
-    private string? _mount;
-
     [Fact]
     public async Task Read_only_volume_serves_reads_answers_writes_503_and_recovers_without_restart_losing_nothing()
     {
-        string mount = Path.Combine(Root, "tmpfs");
-        Directory.CreateDirectory(mount);
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || RunTool("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount).ExitCode != 0)
-        {
-            Assert.Fail("this test needs root on Linux to mount a tmpfs for the relay's data and remount it read-only (CI runs as root)");
-        }
-        _mount = mount;
+        string mount = MountTmpfs("remount it read-only");
         RelayProcess relay = await StartRelayAsync(Path.Combine(mount, "relay"));
         Party[] parties = await MeshAsync(relay, 2);
         (Party sender, Party receiver) = (parties[0], parties[1]);
@@ -157,11 +149,4 @@ public sealed class ReadOnlyStorageTests(ITestOutputHelper output) : Reliability
         }
     }
 
-    protected override void Cleanup()
-    {
-        if (_mount is not null)
-        {
-            RunTool("umount", "-l", _mount);
-        }
-    }
 }

@@ -16,6 +16,8 @@ public abstract class ReliabilityTestBase : IDisposable
 
     protected string Root { get; }
 
+    private readonly List<string> _mounts = [];
+
     /// <summary>
     /// The relay's send bounds (600 per device, 300 per recipient, 600 sealed per recipient each minute) are raised for
     /// the test relay — these tests push thousands of messages a minute through one relay on purpose.
@@ -101,6 +103,23 @@ public abstract class ReliabilityTestBase : IDisposable
             $"(e.g. {string.Join(", ", twice.Take(5))}), {unexpected.Length} unexpected (e.g. {string.Join(", ", unexpected.Take(5))})");
     }
 
+    /// <summary>
+    /// Mounts a 24 MiB tmpfs at <c>ROOT/tmpfs</c> for the relay's data (unmounted at the end), or fails the test:
+    /// a check that silently passes proves nothing. Needs root on Linux, as CI has.
+    /// </summary>
+    protected string MountTmpfs(string why)
+    {
+        string mount = Path.Combine(Root, "tmpfs");
+        Directory.CreateDirectory(mount);
+        if (!OperatingSystem.IsLinux() || System.Environment.UserName != "root"
+            || RunTool("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount).ExitCode != 0)
+        {
+            Assert.Fail($"this test needs root on Linux to mount a 24 MiB tmpfs for the relay's data and {why} (CI runs as root)");
+        }
+        _mounts.Add(mount);
+        return mount;
+    }
+
     /// <summary>Runs a system tool (mount, umount) to its end; its exit code and what it wrote to stderr.</summary>
     internal static (int ExitCode, string Error) RunTool(string file, params string[] args)
     {
@@ -127,7 +146,10 @@ public abstract class ReliabilityTestBase : IDisposable
                 relay.Dispose();
             }
         }
-        Cleanup();
+        foreach (string mount in _mounts)
+        {
+            RunTool("umount", "-l", mount);
+        }
         try
         {
             Directory.Delete(Root, recursive: true);
@@ -139,9 +161,5 @@ public abstract class ReliabilityTestBase : IDisposable
         {
         }
         GC.SuppressFinalize(this);
-    }
-
-    protected virtual void Cleanup()
-    {
     }
 }
