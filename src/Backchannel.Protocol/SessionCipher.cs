@@ -49,13 +49,17 @@ public sealed class SessionCipher
         }
 
         var index = state.SenderChainIndex;
-        byte[] ciphertext;
         SignalMessage message;
-        using (var keys = ChainKey.MessageKeys(state.SenderChainKey, index))
+        Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        try
         {
-            ciphertext = AesCbc.Encrypt(keys.CipherKey, keys.Iv, plaintext);
-            message = SignalMessage.Create(keys.MacKey, state.SenderRatchet.PublicKey, index, state.PreviousCounter, ciphertext,
-                state.LocalIdentity, state.RemoteIdentity);
+            ChainKey.MessageKeys(state.SenderChainKey, keys);
+            message = SignalMessage.Encrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), MessageKeys.MacKeyOf(keys),
+                state.SenderRatchet.PublicKey, index, state.PreviousCounter, plaintext, state.LocalIdentity, state.RemoteIdentity);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(keys);
         }
 
         CiphertextMessage result;
@@ -76,9 +80,7 @@ public sealed class SessionCipher
         }
         _store.SaveIdentity(_remote, state.RemoteIdentity);
 
-        var old = state.SenderChainKey;
-        state.SenderChainKey = ChainKey.Next(old);
-        CryptographicOperations.ZeroMemory(old);
+        ChainKey.Advance(state.SenderChainKey);
         state.SenderChainIndex = index + 1;
         _store.StoreSession(_remote, record);
         return result;
@@ -152,10 +154,9 @@ public sealed class SessionCipher
         }
         for (var i = 0; i < record.Previous.Count; i++)
         {
-            var state = record.Previous[i];
-            if (state.Version == message.Version && baseKey.SequenceEqual(state.AliceBaseKey))
+            if (record.Previous.Matches(i, message.Version, baseKey))
             {
-                record.PromotePrevious(i, state);
+                record.PromotePrevious(i, record.Previous[i]);
                 return true;
             }
         }
@@ -263,95 +264,126 @@ public sealed class SessionCipher
         }
 
         var counter = message.Counter;
-        var seed = new byte[32];
-        var skipped = new List<(uint, byte[])>();
-        byte[]? nextChainKey = null;
+        // Key material of this message lives on the stack and is wiped on every path out.
+        Span<byte> seed = stackalloc byte[32];
+        Span<byte> nextChainKey = stackalloc byte[ChainKey.Length];
+        Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        List<(uint, byte[])>? skipped = null;
         var usedSkipped = false;
-        if (counter < chainIndex)
-        {
-            var stored = chain?.SkippedSeeds.Find(s => s.Index == counter).Seed
-                ?? throw new DuplicatedMessageException($"message with counter {counter} already received");
-            stored.CopyTo(seed, 0);
-            usedSkipped = true;
-        }
-        else
-        {
-            if (counter - chainIndex > Constants.MaxForwardJumps)
-            {
-                throw new InvalidMessageException("message from too far into the future");
-            }
-            var ck = chainKey;
-            for (var i = chainIndex; i < counter; i++)
-            {
-                // Only the newest MaxMessageKeys seeds can survive the cap, so older ones are not kept.
-                if (counter - i <= Constants.MaxMessageKeys)
-                {
-                    var skippedSeed = new byte[32];
-                    ChainKey.MessageKeySeed(ck, skippedSeed);
-                    skipped.Add((i, skippedSeed));
-                }
-                var next = ChainKey.Next(ck);
-                if (!ReferenceEquals(ck, chainKey))
-                {
-                    CryptographicOperations.ZeroMemory(ck);
-                }
-                ck = next;
-            }
-            ChainKey.MessageKeySeed(ck, seed);
-            nextChainKey = ChainKey.Next(ck);
-            if (!ReferenceEquals(ck, chainKey))
-            {
-                CryptographicOperations.ZeroMemory(ck);
-            }
-        }
-
         byte[] plaintext;
-        using (var keys = MessageKeys.FromSeed(seed, counter))
+        try
         {
-            CryptographicOperations.ZeroMemory(seed);
-            if (!message.VerifyMac(state.RemoteIdentity, state.LocalIdentity, keys.MacKey))
+            if (counter < chainIndex)
+            {
+                var stored = FindSkipped(chain, counter)
+                    ?? throw new DuplicatedMessageException($"message with counter {counter} already received");
+                stored.CopyTo(seed);
+                usedSkipped = true;
+            }
+            else
+            {
+                if (counter - chainIndex > Constants.MaxForwardJumps)
+                {
+                    throw new InvalidMessageException("message from too far into the future");
+                }
+                chainKey.CopyTo(nextChainKey);
+                for (var i = chainIndex; i < counter; i++)
+                {
+                    // Only the newest MaxMessageKeys seeds can survive the cap, so older ones are not kept.
+                    if (counter - i <= Constants.MaxMessageKeys)
+                    {
+                        var skippedSeed = new byte[32];
+                        ChainKey.MessageKeySeed(nextChainKey, skippedSeed);
+                        (skipped ??= []).Add((i, skippedSeed));
+                    }
+                    ChainKey.Advance(nextChainKey);
+                }
+                ChainKey.MessageKeySeed(nextChainKey, seed);
+                ChainKey.Advance(nextChainKey);
+            }
+
+            MessageKeys.Derive(seed, keys);
+            if (!message.VerifyMac(state.RemoteIdentity, state.LocalIdentity, MessageKeys.MacKeyOf(keys)))
             {
                 throw new InvalidMessageException("MAC verification failed");
             }
-            plaintext = AesCbc.Decrypt(keys.CipherKey, keys.Iv, message.Ciphertext);
-        }
+            plaintext = AesCbc.Decrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), message.Ciphertext);
 
-        // Success: apply the changes.
-        if (chain is null)
-        {
-            CryptographicOperations.ZeroMemory(state.RootKey);
-            state.RootKey = newRoot!;
-            chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain!);
-            state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
-            state.SenderRatchet.Dispose();
-            state.SenderRatchet = newSender!;
-            CryptographicOperations.ZeroMemory(state.SenderChainKey);
-            state.SenderChainKey = newSendChain!;
-            state.SenderChainIndex = 0;
-        }
-        if (usedSkipped)
-        {
-            var taken = chain.TakeSkipped(counter);
-            if (taken is not null)
+            // Success: apply the changes.
+            if (chain is null)
             {
-                CryptographicOperations.ZeroMemory(taken);
+                CryptographicOperations.ZeroMemory(state.RootKey);
+                state.RootKey = newRoot!;
+                chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain!);
+                state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
+                state.SenderRatchet.Dispose();
+                state.SenderRatchet = newSender!;
+                CryptographicOperations.ZeroMemory(state.SenderChainKey);
+                state.SenderChainKey = newSendChain!;
+                state.SenderChainIndex = 0;
+            }
+            if (usedSkipped)
+            {
+                var taken = chain.TakeSkipped(counter);
+                if (taken is not null)
+                {
+                    CryptographicOperations.ZeroMemory(taken);
+                }
+            }
+            else
+            {
+                if (skipped is not null)
+                {
+                    foreach (var (index, skippedSeed) in skipped)
+                    {
+                        chain.AddSkipped(index, skippedSeed);
+                    }
+                }
+                // Overwrites the old chain key in place.
+                nextChainKey.CopyTo(chain.ChainKey);
+                chain.Index = counter + 1;
             }
         }
-        else
+        catch
         {
-            foreach (var (index, skippedSeed) in skipped)
-            {
-                chain.AddSkipped(index, skippedSeed);
-            }
-            if (!ReferenceEquals(chain.ChainKey, newReceiveChain))
-            {
-                CryptographicOperations.ZeroMemory(chain.ChainKey);
-            }
-            chain.ChainKey = nextChainKey!;
-            chain.Index = counter + 1;
+            WipeSkipped(skipped);
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(nextChainKey);
+            CryptographicOperations.ZeroMemory(keys);
         }
         state.PendingPreKey = null;
         return plaintext;
+    }
+
+    private static byte[]? FindSkipped(ReceiverChain? chain, uint counter)
+    {
+        if (chain is not null)
+        {
+            foreach (var (index, seed) in chain.SkippedSeeds)
+            {
+                if (index == counter)
+                {
+                    return seed;
+                }
+            }
+        }
+        return null;
+    }
+
+    // Seeds derived for a message that then failed are never stored: wipe them.
+    private static void WipeSkipped(List<(uint, byte[])>? skipped)
+    {
+        if (skipped is not null)
+        {
+            foreach (var (_, seed) in skipped)
+            {
+                CryptographicOperations.ZeroMemory(seed);
+            }
+        }
     }
 
     private bool IsStale(SessionState state) =>

@@ -73,6 +73,13 @@ internal sealed class ProtoWriter
 
     internal void WriteMessage(int field, ProtoWriter nested) => WriteBytes(field, nested.WrittenSpan);
 
+    /// <summary>The tag and length of a nested message whose <paramref name="length"/> bytes the caller writes next (sized with <see cref="ProtoSize"/>).</summary>
+    internal void WriteMessageHeader(int field, int length)
+    {
+        WriteVarint(((ulong)field << 3) | 2);
+        WriteVarint((ulong)length);
+    }
+
     internal ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
     internal byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();

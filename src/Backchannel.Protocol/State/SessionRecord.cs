@@ -17,7 +17,7 @@ public sealed class SessionRecord
 
     internal SessionState? Current { get; private set; }
 
-    internal List<SessionState> Previous { get; } = [];
+    internal ArchivedStates Previous { get; } = new();
 
     /// <summary>An empty record.</summary>
     public SessionRecord() { }
@@ -36,11 +36,7 @@ public sealed class SessionRecord
         if (Current is not null)
         {
             Current.PendingPreKey = null;
-            Previous.Insert(0, Current);
-            if (Previous.Count > Constants.ArchivedStatesMaxLength)
-            {
-                Previous.RemoveAt(Previous.Count - 1);
-            }
+            Previous.AddNewest(Current);
         }
         Current = state;
     }
@@ -62,11 +58,7 @@ public sealed class SessionRecord
             var state = Current;
             Current = null;
             state.PendingPreKey = null;
-            Previous.Insert(0, state);
-            if (Previous.Count > Constants.ArchivedStatesMaxLength)
-            {
-                Previous.RemoveAt(Previous.Count - 1);
-            }
+            Previous.AddNewest(state);
         }
     }
 
@@ -86,12 +78,7 @@ public sealed class SessionRecord
                 w.WriteMessage(1, s);
                 s.Clear();
             }
-            foreach (var state in Previous)
-            {
-                state.Serialize(s);
-                w.WriteMessage(2, s);
-                s.Clear();
-            }
+            Previous.WriteTo(w, 2, s);
             return w.ToArray();
         }
         finally
@@ -111,13 +98,7 @@ public sealed class SessionRecord
             switch (f)
             {
                 case 1: record.Current = SessionState.Deserialize(r.ReadBytesSpan(wt)); break;
-                case 2:
-                    if (record.Previous.Count >= Constants.ArchivedStatesMaxLength)
-                    {
-                        throw new InvalidMessageException("too many archived session states");
-                    }
-                    record.Previous.Add(SessionState.Deserialize(r.ReadBytesSpan(wt)));
-                    break;
+                case 2: record.Previous.AddSerialized(r.ReadBytesSpan(wt)); break;
                 default: r.Skip(wt); break;
             }
         }
