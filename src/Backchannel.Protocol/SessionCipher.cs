@@ -99,7 +99,8 @@ public sealed class SessionCipher
 
     private byte[] DecryptSignalMessage(ReadOnlySpan<byte> bytes)
     {
-        var message = SignalMessage.Parse(bytes);
+        // Read in place: the caller's bytes are not copied.
+        var message = SignalMessageView.Parse(bytes);
         var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
         var plaintext = DecryptWithRecord(record, message);
         var state = record.Current!;
@@ -130,7 +131,7 @@ public sealed class SessionCipher
             newState = true;
         }
 
-        var plaintext = DecryptWithRecord(record, message.Message);
+        var plaintext = DecryptWithRecord(record, message.Message.View);
         if (newState)
         {
             // May refuse a replay on a last-resort Kyber key; nothing has been stored yet.
@@ -191,7 +192,7 @@ public sealed class SessionCipher
     }
 
     // Tries the current state, then each archived state; the first that decrypts becomes current (FACTS §4.8).
-    private static byte[] DecryptWithRecord(SessionRecord record, SignalMessage message)
+    private static byte[] DecryptWithRecord(SessionRecord record, SignalMessageView message)
     {
         if (record.Current is { } current)
         {
@@ -234,7 +235,7 @@ public sealed class SessionCipher
     /// Decrypts with one state. Everything is computed on locals and applied to the state only after the MAC
     /// and the body check out, so a failure leaves the state untouched.
     /// </summary>
-    private static byte[] DecryptWithState(SessionState state, SignalMessage message)
+    private static byte[] DecryptWithState(SessionState state, SignalMessageView message)
     {
         if (message.Version != state.Version)
         {
@@ -244,14 +245,16 @@ public sealed class SessionCipher
         var chain = state.FindReceiverChain(message.RatchetKey);
         byte[]? newRoot = null, newSendChain = null, newReceiveChain = null;
         ECKeyPair? newSender = null;
+        ECPublicKey? theirRatchetKey = null;
         byte[] chainKey;
         uint chainIndex;
         if (chain is null)
         {
             // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5).
-            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchet.PrivateKey, message.RatchetKey);
+            theirRatchetKey = ECPublicKey.Deserialize(message.RatchetKey);
+            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchet.PrivateKey, theirRatchetKey);
             newSender = ECKeyPair.Generate();
-            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey, message.RatchetKey);
+            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey, theirRatchetKey);
             CryptographicOperations.ZeroMemory(root1);
             newReceiveChain = receiveChain;
             chainKey = receiveChain;
@@ -314,7 +317,7 @@ public sealed class SessionCipher
             {
                 CryptographicOperations.ZeroMemory(state.RootKey);
                 state.RootKey = newRoot!;
-                chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain!);
+                chain = state.AddReceiverChain(theirRatchetKey!, newReceiveChain!);
                 state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
                 state.SenderRatchet.Dispose();
                 state.SenderRatchet = newSender!;

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Backchannel.Protocol.Encoding;
 using Backchannel.Protocol.Primitives;
 
@@ -7,27 +5,22 @@ namespace Backchannel.Protocol.Messages;
 
 /// <summary>
 /// A SignalMessage (type 2): version byte ‖ protobuf {1 ratchet_key, 2 counter, 3 previous_counter,
-/// 4 ciphertext} ‖ 8-byte MAC (FACTS §4.6). Parsed once and kept with its raw bytes, because the MAC covers the
-/// bytes as received, fields we do not understand included (pitfall P4); the ciphertext is a slice of those
-/// bytes, not a copy. Field 5 (pq_ratchet, SPQR) is never sent and is ignored on receipt; it is exposed as
-/// <see cref="PqRatchet"/> for the later SPQR extension.
+/// 4 ciphertext} ‖ 8-byte MAC (FACTS §4.6), owning its bytes. Parsed once and kept with its raw bytes, because
+/// the MAC covers the bytes as received, fields we do not understand included (pitfall P4); decryption reads
+/// them through <see cref="View"/>. Field 5 (pq_ratchet, SPQR) is never sent and is ignored on receipt; it is
+/// exposed as <see cref="PqRatchet"/> for the later SPQR extension.
 /// </summary>
 internal sealed class SignalMessage
 {
     private readonly byte[] _serialized;
-    private readonly int _ciphertextOffset;
-    private readonly int _ciphertextLength;
 
-    private SignalMessage(byte[] serialized, int version, ECPublicKey ratchetKey, uint counter, uint previousCounter,
-        int ciphertextOffset, int ciphertextLength, byte[]? pqRatchet)
+    private SignalMessage(byte[] serialized, int version, ECPublicKey ratchetKey, uint counter, uint previousCounter, byte[]? pqRatchet)
     {
         _serialized = serialized;
         Version = version;
         RatchetKey = ratchetKey;
         Counter = counter;
         PreviousCounter = previousCounter;
-        _ciphertextOffset = ciphertextOffset;
-        _ciphertextLength = ciphertextLength;
         PqRatchet = pqRatchet;
     }
 
@@ -39,8 +32,6 @@ internal sealed class SignalMessage
 
     internal uint PreviousCounter { get; }
 
-    internal ReadOnlySpan<byte> Ciphertext => _serialized.AsSpan(_ciphertextOffset, _ciphertextLength);
-
     /// <summary>SPQR extension point: the received pq_ratchet bytes, unused until SPQR is implemented.</summary>
     internal byte[]? PqRatchet { get; }
 
@@ -48,6 +39,9 @@ internal sealed class SignalMessage
 
     /// <summary>The serialized array itself, for handing to a <see cref="CiphertextMessage"/> without a copy; never mutated.</summary>
     internal byte[] SerializedArray => _serialized;
+
+    /// <summary>The message's fields as slices of its bytes (parsed once more: they were checked when this was made).</summary>
+    internal SignalMessageView View => SignalMessageView.Parse(_serialized);
 
     /// <summary>
     /// Encrypts <paramref name="plaintext"/> with AES-256-CBC straight into the message's final array and MACs it:
@@ -66,91 +60,19 @@ internal sealed class SignalMessage
         w.WriteBytes(1, ratchetKey.Serialized);
         w.WriteUInt32(2, counter);
         w.WriteUInt32(3, previousCounter);
-        var ciphertext = w.ReserveBytes(4, ciphertextLength);
-        var ciphertextOffset = w.Length - ciphertextLength;
-        AesCbc.Encrypt(cipherKey, iv, plaintext, ciphertext);
+        AesCbc.Encrypt(cipherKey, iv, plaintext, w.ReserveBytes(4, ciphertextLength));
         Span<byte> mac = stackalloc byte[32];
-        ComputeMac(macKey, sender, receiver, w.WrittenSpan, mac);
+        SignalMessageView.ComputeMac(macKey, sender, receiver, w.WrittenSpan, mac);
         mac[..Constants.MacLength].CopyTo(w.Reserve(Constants.MacLength));
-        return new SignalMessage(serialized, Constants.SessionVersion, ratchetKey, counter, previousCounter, ciphertextOffset,
-            ciphertextLength, null);
+        return new SignalMessage(serialized, Constants.SessionVersion, ratchetKey, counter, previousCounter, null);
     }
 
-    /// <summary>Parses untrusted bytes; only protocol exceptions come out.</summary>
+    /// <summary>Parses untrusted bytes into a copy it owns; only protocol exceptions come out.</summary>
     internal static SignalMessage Parse(ReadOnlySpan<byte> serialized)
     {
-        if (serialized.Length < 1 + Constants.MacLength)
-        {
-            throw new InvalidMessageException("SignalMessage too short");
-        }
-        var version = MessageVersion.Check(serialized[0]);
-        // One copy of the bytes; the fields below are read from it and the ciphertext stays a slice of it.
         var bytes = serialized.ToArray();
-        var reader = new ProtoReader(bytes.AsSpan(1, bytes.Length - 1 - Constants.MacLength));
-        ReadOnlySpan<byte> ratchetKey = default;
-        var hasRatchetKey = false;
-        byte[]? pq = null;
-        uint? counter = null;
-        uint previous = 0;
-        int ciphertextOffset = -1, ciphertextLength = 0;
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            switch (field)
-            {
-                case 1:
-                    ratchetKey = reader.ReadBytesSpan(wire);
-                    hasRatchetKey = true;
-                    break;
-                case 2: counter = reader.ReadUInt32(wire); break;
-                case 3: previous = reader.ReadUInt32(wire); break;
-                case 4:
-                    ciphertextLength = reader.ReadBytesSpan(wire).Length;
-                    ciphertextOffset = 1 + reader.Position - ciphertextLength;
-                    break;
-                case 5: pq = reader.ReadBytes(wire); break;
-                default: reader.Skip(wire); break;
-            }
-        }
-        if (!hasRatchetKey || counter is null || ciphertextOffset < 0)
-        {
-            throw new InvalidMessageException("incomplete SignalMessage");
-        }
-        ECPublicKey key;
-        try
-        {
-            key = ECPublicKey.Deserialize(ratchetKey);
-        }
-        catch (InvalidKeyException)
-        {
-            throw new InvalidMessageException("invalid ratchet key in SignalMessage");
-        }
-        return new SignalMessage(bytes, version, key, counter.Value, previous, ciphertextOffset, ciphertextLength, pq);
-    }
-
-    /// <summary>Checks the truncated MAC in constant time, over the bytes as received.</summary>
-    internal bool VerifyMac(IdentityKey sender, IdentityKey receiver, ReadOnlySpan<byte> macKey)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        ComputeMac(macKey, sender, receiver, _serialized.AsSpan(0, _serialized.Length - Constants.MacLength), mac);
-        return CryptographicOperations.FixedTimeEquals(mac[..Constants.MacLength], _serialized.AsSpan(_serialized.Length - Constants.MacLength));
-    }
-
-    // MAC input: sender identity ‖ receiver identity ‖ version byte ‖ protobuf (FACTS §4.6, pitfall P4). The one-shot
-    // HMAC needs it contiguous: a pooled buffer holds the concatenation (public bytes only, so nothing to wipe).
-    private static void ComputeMac(ReadOnlySpan<byte> macKey, IdentityKey sender, IdentityKey receiver, ReadOnlySpan<byte> message, Span<byte> output)
-    {
-        var length = sender.Serialized.Length + receiver.Serialized.Length + message.Length;
-        var input = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            sender.Serialized.CopyTo(input);
-            receiver.Serialized.CopyTo(input.AsSpan(sender.Serialized.Length));
-            message.CopyTo(input.AsSpan(sender.Serialized.Length + receiver.Serialized.Length));
-            HMACSHA256.HashData(macKey, input.AsSpan(0, length), output);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(input);
-        }
+        var view = SignalMessageView.Parse(bytes);
+        return new SignalMessage(bytes, view.Version, ECPublicKey.Deserialize(view.RatchetKey), view.Counter, view.PreviousCounter,
+            view.HasPqRatchet ? view.PqRatchet.ToArray() : null);
     }
 }

@@ -36,11 +36,14 @@ internal sealed class SessionState
 
     internal required byte[] AliceBaseKey { get; init; }
 
-    internal ReceiverChain? FindReceiverChain(ECPublicKey ratchetKey)
+    internal ReceiverChain? FindReceiverChain(ECPublicKey ratchetKey) => FindReceiverChain(ratchetKey.Serialized);
+
+    /// <summary>The receiving chain of a serialized ratchet key, compared without making a key object.</summary>
+    internal ReceiverChain? FindReceiverChain(ReadOnlySpan<byte> ratchetKey)
     {
         foreach (var chain in ReceiverChains)
         {
-            if (chain.RatchetKey.Equals(ratchetKey))
+            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(chain.RatchetKey.Serialized, ratchetKey))
             {
                 return chain;
             }
