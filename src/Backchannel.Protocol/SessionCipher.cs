@@ -278,7 +278,7 @@ public sealed class SessionCipher
         {
             if (counter < chainIndex)
             {
-                var stored = FindSkipped(chain, counter)
+                var stored = chain?.FindSkipped(counter)
                     ?? throw new DuplicatedMessageException($"message with counter {counter} already received");
                 stored.CopyTo(seed);
                 usedSkipped = true;
@@ -360,21 +360,6 @@ public sealed class SessionCipher
         }
         state.PendingPreKey = null;
         return plaintext;
-    }
-
-    private static byte[]? FindSkipped(ReceiverChain? chain, uint counter)
-    {
-        if (chain is not null)
-        {
-            foreach (var (index, seed) in chain.SkippedSeeds)
-            {
-                if (index == counter)
-                {
-                    return seed;
-                }
-            }
-        }
-        return null;
     }
 
     // Seeds derived for a message that then failed are never stored: wipe them.

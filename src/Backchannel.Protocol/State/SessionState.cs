@@ -26,7 +26,7 @@ internal sealed class SessionState
 
     internal uint SenderChainIndex { get; set; }
 
-    internal List<ReceiverChain> ReceiverChains { get; } = [];
+    internal ReceiverChains ReceiverChains { get; } = new();
 
     internal PendingPreKey? PendingPreKey { get; set; }
 
@@ -39,26 +39,12 @@ internal sealed class SessionState
     internal ReceiverChain? FindReceiverChain(ECPublicKey ratchetKey) => FindReceiverChain(ratchetKey.Serialized);
 
     /// <summary>The receiving chain of a serialized ratchet key, compared without making a key object.</summary>
-    internal ReceiverChain? FindReceiverChain(ReadOnlySpan<byte> ratchetKey)
-    {
-        foreach (var chain in ReceiverChains)
-        {
-            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(chain.RatchetKey.Serialized, ratchetKey))
-            {
-                return chain;
-            }
-        }
-        return null;
-    }
+    internal ReceiverChain? FindReceiverChain(ReadOnlySpan<byte> ratchetKey) => ReceiverChains.Find(ratchetKey);
 
     internal ReceiverChain AddReceiverChain(ECPublicKey ratchetKey, byte[] chainKey)
     {
         var chain = new ReceiverChain(ratchetKey, chainKey, 0);
         ReceiverChains.Add(chain);
-        if (ReceiverChains.Count > Constants.MaxReceiverChains)
-        {
-            ReceiverChains.RemoveAt(0);
-        }
         return chain;
     }
 
@@ -74,19 +60,7 @@ internal sealed class SessionState
         w.WriteBytes(7, SenderRatchet.PrivateKey.Raw);
         w.WriteBytes(8, SenderChainKey);
         w.WriteUInt32(9, SenderChainIndex);
-        foreach (var chain in ReceiverChains)
-        {
-            w.WriteMessageHeader(10, ChainSize(chain));
-            w.WriteBytes(1, chain.RatchetKey.Serialized);
-            w.WriteBytes(2, chain.ChainKey);
-            w.WriteUInt32(3, chain.Index);
-            foreach (var (index, seed) in chain.SkippedSeeds)
-            {
-                w.WriteMessageHeader(4, ProtoSize.UInt32(1, index) + ProtoSize.Bytes(2, seed.Length));
-                w.WriteUInt32(1, index);
-                w.WriteBytes(2, seed);
-            }
-        }
+        ReceiverChains.WriteTo(w, 10);
         if (PendingPreKey is { } p)
         {
             w.WriteMessageHeader(11, PendingSize(p));
@@ -103,17 +77,6 @@ internal sealed class SessionState
         w.WriteUInt32(12, LocalRegistrationId);
         w.WriteUInt32(13, RemoteRegistrationId);
         w.WriteBytes(14, AliceBaseKey);
-    }
-
-    private static int ChainSize(ReceiverChain chain)
-    {
-        var size = ProtoSize.Bytes(1, chain.RatchetKey.Serialized.Length) + ProtoSize.Bytes(2, chain.ChainKey.Length)
-            + ProtoSize.UInt32(3, chain.Index);
-        foreach (var (index, seed) in chain.SkippedSeeds)
-        {
-            size += ProtoSize.Bytes(4, ProtoSize.UInt32(1, index) + ProtoSize.Bytes(2, seed.Length));
-        }
-        return size;
     }
 
     private static int PendingSize(PendingPreKey p) =>
@@ -146,7 +109,7 @@ internal sealed class SessionState
         {
             if (field == 10)
             {
-                state.ReceiverChains.Add(SessionStateFields.ReadChain(r.ReadBytesSpan(wt), build: true)!);
+                state.ReceiverChains.AddSerialized(r.ReadBytesSpan(wt));
             }
             else
             {

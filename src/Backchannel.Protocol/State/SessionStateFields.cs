@@ -127,6 +127,27 @@ internal ref struct SessionStateFields
         return chain;
     }
 
+    /// <summary>The ratchet key of a chain that <see cref="ReadChain"/> has checked.</summary>
+    internal static ReadOnlySpan<byte> ChainRatchetKey(ReadOnlySpan<byte> bytes)
+    {
+        var r = new ProtoReader(bytes);
+        ReadOnlySpan<byte> key = default;
+        var hasKey = false;
+        while (r.TryReadTag(out var field, out var wt))
+        {
+            if (field == 1)
+            {
+                key = r.ReadBytesSpan(wt);
+                hasKey = true;
+            }
+            else
+            {
+                r.Skip(wt);
+            }
+        }
+        return hasKey ? key : throw new InvalidMessageException("incomplete receiver chain");
+    }
+
     /// <summary>Checks the pending PreKey data of an initiator; with <paramref name="build"/> also returns it.</summary>
     internal static PendingPreKey? ReadPendingPreKey(ReadOnlySpan<byte> bytes, bool build)
     {
