@@ -15,9 +15,12 @@ public sealed class SessionRecord
     [ThreadStatic]
     private static ProtoWriter? t_stateWriter;
 
+    // Made on first use: most records loaded for a message have no archived state.
+    private ArchivedStates? _previous;
+
     internal SessionState? Current { get; private set; }
 
-    internal ArchivedStates Previous { get; } = new();
+    internal ArchivedStates Previous => _previous ??= new();
 
     /// <summary>An empty record.</summary>
     public SessionRecord() { }
@@ -78,7 +81,7 @@ public sealed class SessionRecord
                 w.WriteMessage(1, s);
                 s.Clear();
             }
-            Previous.WriteTo(w, 2, s);
+            _previous?.WriteTo(w, 2, s);
             return w.ToArray();
         }
         finally
