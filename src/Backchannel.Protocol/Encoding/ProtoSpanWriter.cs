@@ -21,14 +21,19 @@ internal ref struct ProtoSpanWriter
 
     internal void WriteByte(byte value) => _buffer[_length++] = value;
 
-    internal void WriteVarint(ulong value)
+    internal void WriteVarint(ulong value) => _length += WriteVarint(_buffer[_length..], value);
+
+    /// <summary>Writes a varint at the start of <paramref name="destination"/>; returns its length.</summary>
+    internal static int WriteVarint(Span<byte> destination, ulong value)
     {
+        var length = 0;
         while (value >= 0x80)
         {
-            _buffer[_length++] = (byte)(value | 0x80);
+            destination[length++] = (byte)(value | 0x80);
             value >>= 7;
         }
-        _buffer[_length++] = (byte)value;
+        destination[length++] = (byte)value;
+        return length;
     }
 
     internal void WriteUInt32(int field, uint value)

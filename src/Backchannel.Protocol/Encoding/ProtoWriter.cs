@@ -32,12 +32,7 @@ internal sealed class ProtoWriter
     internal void WriteVarint(ulong value)
     {
         Ensure(10);
-        while (value >= 0x80)
-        {
-            _buffer[_length++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        _buffer[_length++] = (byte)value;
+        _length += ProtoSpanWriter.WriteVarint(_buffer.AsSpan(_length), value);
     }
 
     internal void WriteUInt32(int field, uint value)

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Security.Cryptography;
 using Backchannel.Protocol.Encoding;
 
@@ -6,51 +5,30 @@ namespace Backchannel.Protocol.State;
 
 /// <summary>
 /// The receiving chains of a session state, oldest first, at most <see cref="Constants.MaxReceiverChains"/>
-/// (FACTS §4.7). A chain loaded from record bytes is checked at load but kept as those bytes, and built only
-/// when a message from its ratchet key arrives (sending needs none, and a record is loaded for every message);
-/// an unbuilt chain is written back byte for byte.
+/// (FACTS §4.7), kept as their record bytes until a message from their ratchet key arrives: sending needs none
+/// (<see cref="LazyRecordParts{T}"/>).
 /// </summary>
-internal sealed class ReceiverChains : IReadOnlyList<ReceiverChain>
+internal sealed class ReceiverChains : LazyRecordParts<ReceiverChain>
 {
-    private readonly List<Entry> _entries = [];
-
-    public int Count => _entries.Count;
-
-    /// <summary>The chain at <paramref name="index"/>, built from its bytes on first use.</summary>
-    public ReceiverChain this[int index]
-    {
-        get
-        {
-            var entry = _entries[index];
-            if (entry.Chain is null)
-            {
-                entry.Chain = SessionStateFields.ReadChain(entry.Bytes, build: true)!;
-                _entries[index] = entry;
-            }
-            return entry.Chain;
-        }
-    }
-
     /// <summary>Appends a chain read from a record as its bytes; <see cref="SessionStateFields.Read"/> has checked them.</summary>
-    internal void AddSerialized(ReadOnlySpan<byte> bytes) => _entries.Add(new Entry(bytes.ToArray(), null));
+    internal void AddSerialized(ReadOnlySpan<byte> bytes) => AddBytes(bytes);
 
     /// <summary>Appends a new chain, dropping the oldest beyond the limit.</summary>
     internal void Add(ReceiverChain chain)
     {
-        _entries.Add(new Entry(null, chain));
-        if (_entries.Count > Constants.MaxReceiverChains)
+        Insert(Count, chain);
+        if (Count > Constants.MaxReceiverChains)
         {
-            _entries.RemoveAt(0);
+            RemoveAt(0);
         }
     }
 
     /// <summary>The chain of a serialized ratchet key (built if it was not), or null.</summary>
     internal ReceiverChain? Find(ReadOnlySpan<byte> ratchetKey)
     {
-        for (var i = 0; i < _entries.Count; i++)
+        for (var i = 0; i < Count; i++)
         {
-            var entry = _entries[i];
-            var key = entry.Chain is { } chain ? chain.RatchetKey.Serialized : SessionStateFields.ChainRatchetKey(entry.Bytes);
+            var key = Peek(i, out var bytes) is { } chain ? chain.RatchetKey.Serialized : SessionStateFields.ChainRatchetKey(bytes);
             if (CryptographicOperations.FixedTimeEquals(key, ratchetKey))
             {
                 return this[i];
@@ -59,35 +37,10 @@ internal sealed class ReceiverChains : IReadOnlyList<ReceiverChain>
         return null;
     }
 
-    /// <summary>Writes each chain as state field <paramref name="field"/>: unbuilt ones as their bytes.</summary>
-    internal void WriteTo(ProtoWriter w, int field)
-    {
-        foreach (var entry in _entries)
-        {
-            if (entry.Chain is { } chain)
-            {
-                chain.WriteTo(w, field);
-            }
-            else
-            {
-                w.WriteBytes(field, entry.Bytes);
-            }
-        }
-    }
+    protected override ReceiverChain Build(byte[] bytes) => SessionStateFields.ReadChain(bytes, build: true)!;
 
-    public IEnumerator<ReceiverChain> GetEnumerator()
-    {
-        for (var i = 0; i < _entries.Count; i++)
-        {
-            yield return this[i];
-        }
-    }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    protected override void Write(ReceiverChain built, ProtoWriter w, int field) => built.WriteTo(w, field);
 
     /// <inheritdoc />
     public override string ToString() => nameof(ReceiverChains);
-
-    // Bytes of a chain loaded from a record (null for one made in memory); Chain once built.
-    private record struct Entry(byte[]? Bytes, ReceiverChain? Chain);
 }

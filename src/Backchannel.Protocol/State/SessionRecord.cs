@@ -12,9 +12,6 @@ public sealed class SessionRecord
     [ThreadStatic]
     private static ProtoWriter? t_recordWriter;
 
-    [ThreadStatic]
-    private static ProtoWriter? t_stateWriter;
-
     // Made on first use: most records loaded for a message have no archived state.
     private ArchivedStates? _previous;
 
@@ -68,25 +65,18 @@ public sealed class SessionRecord
     /// <summary>Our versioned record bytes; they hold secrets.</summary>
     public byte[] Serialize()
     {
-        // Stores save the record after every message: reuse this thread's two scratch writers (wiped after each
-        // use) rather than allocating two 1 KiB buffers per call, so only the result is allocated.
+        // Stores save the record after every message: reuse this thread's scratch writer (wiped after each use)
+        // rather than allocating a buffer per call, so only the result is allocated.
         var w = t_recordWriter ??= new ProtoWriter(1024);
-        var s = t_stateWriter ??= new ProtoWriter(1024);
         try
         {
             w.WriteByte(RecordFormat.Version1);
-            if (Current is not null)
-            {
-                Current.Serialize(s);
-                w.WriteMessage(1, s);
-                s.Clear();
-            }
-            _previous?.WriteTo(w, 2, s);
+            Current?.WriteTo(w, 1);
+            _previous?.WriteTo(w, 2);
             return w.ToArray();
         }
         finally
         {
-            s.Clear();
             w.Clear();
         }
     }

@@ -10,6 +10,9 @@ namespace Backchannel.Protocol.State;
 /// </summary>
 internal sealed class SessionState
 {
+    [ThreadStatic]
+    private static ProtoWriter? t_scratch;
+
     internal int Version { get; set; } = Constants.SessionVersion;
 
     internal required IdentityKey LocalIdentity { get; init; }
@@ -48,7 +51,25 @@ internal sealed class SessionState
         return chain;
     }
 
-    /// <summary>Writes the state's fields; nested messages are sized first and written in place, without scratch writers.</summary>
+    /// <summary>
+    /// Writes the state as the nested message <paramref name="field"/> of a record. Its length is known only once
+    /// written, so it goes through this thread's scratch writer first (wiped after each use: it holds secrets).
+    /// </summary>
+    internal void WriteTo(ProtoWriter w, int field)
+    {
+        var scratch = t_scratch ??= new ProtoWriter(1024);
+        try
+        {
+            Serialize(scratch);
+            w.WriteMessage(field, scratch);
+        }
+        finally
+        {
+            scratch.Clear();
+        }
+    }
+
+    /// <summary>Writes the state's fields; its own nested messages are sized first and written in place.</summary>
     internal void Serialize(ProtoWriter w)
     {
         w.WriteUInt32(1, (uint)Version);
