@@ -273,6 +273,7 @@ public sealed class SessionCipher
         Span<byte> keys = stackalloc byte[MessageKeys.Length];
         List<(uint, byte[])>? skipped = null;
         var usedSkipped = false;
+        var applied = false;
         byte[] plaintext;
         try
         {
@@ -313,6 +314,7 @@ public sealed class SessionCipher
             plaintext = AesCbc.Decrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), message.Ciphertext);
 
             // Success: apply the changes.
+            applied = true;
             if (chain is null)
             {
                 CryptographicOperations.ZeroMemory(state.RootKey);
@@ -347,9 +349,11 @@ public sealed class SessionCipher
                 chain.Index = counter + 1;
             }
         }
-        catch
+        catch when (!applied)
         {
+            // Nothing of this attempt is kept: wipe what it derived.
             WipeSkipped(skipped);
+            WipeRatchetStep(newRoot, newSendChain, newReceiveChain, newSender);
             throw;
         }
         finally
@@ -372,6 +376,23 @@ public sealed class SessionCipher
                 CryptographicOperations.ZeroMemory(seed);
             }
         }
+    }
+
+    private static void WipeRatchetStep(byte[]? root, byte[]? sendChain, byte[]? receiveChain, ECKeyPair? sender)
+    {
+        if (root is not null)
+        {
+            CryptographicOperations.ZeroMemory(root);
+        }
+        if (sendChain is not null)
+        {
+            CryptographicOperations.ZeroMemory(sendChain);
+        }
+        if (receiveChain is not null)
+        {
+            CryptographicOperations.ZeroMemory(receiveChain);
+        }
+        sender?.Dispose();
     }
 
     private bool IsStale(SessionState state) =>
