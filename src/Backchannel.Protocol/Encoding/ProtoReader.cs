@@ -19,9 +19,6 @@ internal ref struct ProtoReader
 
     internal readonly bool AtEnd => _position >= _data.Length;
 
-    /// <summary>Offset of the next unread byte, for callers that keep the offsets of fields instead of copies.</summary>
-    internal readonly int Position => _position;
-
     /// <summary>Reads the next tag; false at the end of the data.</summary>
     internal bool TryReadTag(out int field, out int wireType)
     {

@@ -19,5 +19,7 @@ internal static class ProtoSize
 
     internal static int UInt32(int field, uint value) => Varint((ulong)field << 3) + Varint(value);
 
+    internal static int UInt64(int field, ulong value) => Varint((ulong)field << 3) + Varint(value);
+
     internal static int Bytes(int field, int length) => Varint(((ulong)field << 3) | 2) + Varint((ulong)length) + length;
 }

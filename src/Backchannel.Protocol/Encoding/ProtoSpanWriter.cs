@@ -15,8 +15,6 @@ internal ref struct ProtoSpanWriter
         _length = 0;
     }
 
-    internal readonly int Length => _length;
-
     internal readonly ReadOnlySpan<byte> WrittenSpan => _buffer[.._length];
 
     internal void WriteByte(byte value) => _buffer[_length++] = value;

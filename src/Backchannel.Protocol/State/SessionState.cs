@@ -103,7 +103,7 @@ internal sealed class SessionState
     private static int PendingSize(PendingPreKey p) =>
         (p.PreKeyId is { } id ? ProtoSize.UInt32(1, id) : 0) + ProtoSize.UInt32(2, p.SignedPreKeyId)
         + ProtoSize.Bytes(3, p.BaseKey.Serialized.Length) + ProtoSize.UInt32(4, p.KyberPreKeyId)
-        + ProtoSize.Bytes(5, p.KyberCiphertext.Length) + ProtoSize.Varint(6 << 3) + ProtoSize.Varint((ulong)p.TimestampMs);
+        + ProtoSize.Bytes(5, p.KyberCiphertext.Length) + ProtoSize.UInt64(6, (ulong)p.TimestampMs);
 
     /// <summary>Builds a state from its record bytes; malformed bytes throw <see cref="InvalidMessageException"/>.</summary>
     internal static SessionState Deserialize(ReadOnlySpan<byte> bytes)
