@@ -1,0 +1,225 @@
+namespace Backchannel.Client.Tests;
+
+/// <summary>
+/// Several devices per principal, for channels and history: east and west each link a second device; north is a
+/// third principal who knows only east (invite) and meets west through the channel.
+/// </summary>
+public sealed class MultiDeviceChannelTests
+{
+    private static async Task<(BackchannelClient East, BackchannelClient West, BackchannelClient North)> ThreeAsync(Scenario s)
+    {
+        (BackchannelClient east, BackchannelClient west) = await s.PairAsync();
+        BackchannelClient north = await s.NewAsync("north");
+        await north.AcceptAsync(east.CreateInvite());
+        await east.SyncAsync();
+        return (east, west, north);
+    }
+
+    /// <summary>Every client syncs, <paramref name="rounds"/> times over; returns what each showed, by client.</summary>
+    private static async Task<Dictionary<BackchannelClient, List<ChatMessage>>> SyncAllAsync(int rounds, params BackchannelClient[] clients)
+    {
+        var shown = clients.ToDictionary(c => c, _ => new List<ChatMessage>());
+        for (int i = 0; i < rounds; i++)
+        {
+            foreach (BackchannelClient c in clients)
+            {
+                shown[c].AddRange(await c.SyncAsync());
+            }
+        }
+        return shown;
+    }
+
+    private static List<(string Id, string Text, string Direction, string? Topic, DateTimeOffset SentAt, string From)> Rows(IEnumerable<ChatMessage> messages) =>
+        messages.Select(m => (m.Id, m.Text, m.Direction, m.Topic, m.SentAt, m.From)).ToList();
+
+    [Fact]
+    public async Task A_linked_device_knows_existing_channels_and_gets_the_history_once_without_showing_it_as_new()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west, BackchannelClient north) = await ThreeAsync(s);
+        await east.SendAsync("west", "hello west", "plans");
+        await west.SyncAsync();
+        await west.SendAsync("east", "hello east");
+        ChannelInfo created = await east.CreateChannelAsync("talks", ["west", "north"]);
+        await SyncAllAsync(2, west, north, east);
+        await west.SendToChannelAsync("talks", "from west", "agenda");
+        await north.SendToChannelAsync("talks", "from north");
+        await east.SendToChannelAsync("talks", "from east", "agenda");
+        await SyncAllAsync(1, east, west, north);
+        Assert.Equal(3, east.ReadChannel("talks").Count);
+
+        BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
+
+        // The channel is there at once: id, name, members with their names.
+        ChannelInfo known = Assert.Single(east2.Channels());
+        Assert.Equal((created.Id, "talks", true), (known.Id, known.Name, known.IsMember));
+        Assert.Equal(["east", "north", "west"], known.Members);
+
+        // The history arrives end to end encrypted, is stored, and is not shown as new messages.
+        Assert.Empty(await east2.SyncAsync());
+        Assert.Equal(Rows(east.Read("west")), Rows(east2.Read("west")));
+        Assert.Equal(["hello west", "hello east"], east2.Read("west").Select(m => m.Text));
+        Assert.Equal(Rows(east.ReadChannel("talks")), Rows(east2.ReadChannel("talks")));
+        Assert.Equal([("from east", "east", "out", "agenda"), ("from north", "north", "in", null), ("from west", "west", "in", "agenda")],
+            east2.ReadChannel("talks").Select(m => (m.Text, m.From, m.Direction, m.Topic)).Order());
+        Assert.All(east2.ReadChannel("talks"), m => Assert.Equal("talks", m.Channel));
+        Assert.DoesNotContain(east2.Read(), m => m.Text.StartsWith("from ", StringComparison.Ordinal)); // channel stays channel
+
+        // Nothing twice: another sync shows nothing and stores nothing more.
+        Assert.Empty(await east2.SyncAsync());
+        Assert.Equal(2, east2.Read().Count);
+        Assert.Equal(3, east2.ReadChannel("talks").Count);
+    }
+
+    [Fact]
+    public async Task A_long_history_arrives_in_several_pages_with_nothing_duplicated()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west) = await s.PairAsync();
+        string filler = new('x', 3000);
+        for (int i = 0; i < 40; i++)
+        {
+            await east.SendAsync("west", $"{i:00} {filler}", i % 2 == 0 ? "even" : null);
+        }
+        BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
+
+        int pages = (await east2.PeekRelayAsync()).Count;
+        Assert.True(pages >= 3, $"120 KB of history should take several pages, took {pages}");
+        Assert.Empty(await east2.SyncAsync());
+        Assert.Equal(Rows(east.Read("west", limit: 100)), Rows(east2.Read("west", limit: 100)));
+        Assert.Equal(20, east2.Read("west", "even", limit: 100).Count);
+        Assert.Equal(0, await east2.PendingOnRelayAsync());
+    }
+
+    [Fact]
+    public async Task Channel_changes_made_on_one_device_show_on_the_other()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west, BackchannelClient north) = await ThreeAsync(s);
+        BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
+        await east2.SyncAsync();
+
+        ChannelInfo created = await east.CreateChannelAsync("later", ["west"]);
+        await east2.SyncAsync();
+        ChannelInfo there = Assert.Single(east2.Channels());
+        Assert.Equal((created.Id, "later"), (there.Id, there.Name));
+        Assert.Equal(["east", "west"], there.Members);
+
+        await east.AddChannelMemberAsync("later", "north");
+        await east2.SyncAsync();
+        Assert.Equal(["east", "north", "west"], Assert.Single(east2.Channels()).Members);
+
+        await east.RemoveChannelMemberAsync("later", "west");
+        await east2.SyncAsync();
+        Assert.Equal(["east", "north"], Assert.Single(east2.Channels()).Members);
+
+        // And the other way: a channel made on the new device shows on the first.
+        ChannelInfo made = await east2.CreateChannelAsync("from-laptop", ["north"]);
+        await east.SyncAsync();
+        Assert.Equal(["east", "north"], Assert.Single(east.Channels(), c => c.Id == made.Id).Members);
+        await SyncAllAsync(2, west, north);
+        Assert.False(Assert.Single(west.Channels()).IsMember);
+        Assert.Equal(["from-laptop", "later"], north.Channels().Select(c => c.Name).Order());
+    }
+
+    [Fact]
+    public async Task Channel_messages_reach_every_device_of_every_member_and_own_sends_show_as_outgoing()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west, BackchannelClient north) = await ThreeAsync(s);
+        await east.CreateChannelAsync("talks", ["west", "north"]);
+        await SyncAllAsync(2, west, north, east);
+        // Every sender key is distributed before the new devices exist.
+        await east.SendToChannelAsync("talks", "before the laptops");
+        await west.SendToChannelAsync("talks", "west before the laptops");
+        await north.SendToChannelAsync("talks", "north before the laptops");
+        await SyncAllAsync(1, east, west, north);
+
+        BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
+        BackchannelClient west2 = await DeviceTests.LinkAsync(s, west, "west2");
+        BackchannelClient[] all = [east, east2, west, west2, north];
+        await SyncAllAsync(2, all);
+        Assert.Equal(3, west2.ReadChannel("talks").Count); // the history came along
+
+        await west.SendToChannelAsync("talks", "from west's first device", "agenda");
+        Dictionary<BackchannelClient, List<ChatMessage>> shown = await SyncAllAsync(2, all);
+        foreach (BackchannelClient c in new[] { east, east2, north })
+        {
+            ChatMessage got = Assert.Single(shown[c]);
+            Assert.Equal(("from west's first device", "in", "west", "agenda", "talks"), (got.Text, got.Direction, got.From, got.Topic, got.Channel));
+        }
+        ChatMessage mirrored = Assert.Single(shown[west2]);
+        Assert.Equal(("from west's first device", "out", "west", "talks"), (mirrored.Text, mirrored.Direction, mirrored.From, mirrored.Channel));
+        Assert.Empty(shown[west]);
+
+        SendResult fromLaptop = await east2.SendToChannelAsync("talks", "from east's laptop");
+        Assert.Equal(MessageStatus.Sent, fromLaptop.Status);
+        shown = await SyncAllAsync(2, all);
+        Assert.Equal([("from east's laptop", "out")], shown[east].Select(m => (m.Text, m.Direction)));
+        foreach (BackchannelClient c in new[] { west, west2, north })
+        {
+            Assert.Equal([("from east's laptop", "in", "east")], shown[c].Select(m => (m.Text, m.Direction, m.From)));
+        }
+        Assert.Empty(shown[east2]);
+
+        await north.SendToChannelAsync("talks", "from north");
+        shown = await SyncAllAsync(2, all);
+        foreach (BackchannelClient c in new[] { east, east2, west, west2 })
+        {
+            Assert.Equal([("from north", "in", "north")], shown[c].Select(m => (m.Text, m.Direction, m.From)));
+        }
+
+        // Every device shows the whole conversation, under the same ids.
+        List<(string Id, string Text)> reference = east.ReadChannel("talks").Select(m => (m.Id, m.Text)).Order().ToList();
+        Assert.Equal(6, reference.Count);
+        foreach (BackchannelClient c in all)
+        {
+            Assert.Equal(reference, c.ReadChannel("talks").Select(m => (m.Id, m.Text)).Order().ToList());
+        }
+        foreach (BackchannelClient c in new[] { east, east2 })
+        {
+            Assert.Equal(["before the laptops", "from east's laptop"], c.ReadChannel("talks").Where(m => m.Direction == "out").Select(m => m.Text).Order());
+        }
+        Assert.Equal(fromLaptop.Id, Assert.Single(east.ReadChannel("talks"), m => m.Text == "from east's laptop").Id);
+    }
+
+    [Fact]
+    public async Task A_removed_device_gets_nothing_new_and_the_members_rotate_their_sender_keys()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west, BackchannelClient north) = await ThreeAsync(s);
+        await east.CreateChannelAsync("talks", ["west", "north"]);
+        await SyncAllAsync(2, west, north, east);
+        BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
+        await SyncAllAsync(2, east2, west, north, east);
+        await west.SendToChannelAsync("talks", "before removal");
+        await SyncAllAsync(1, east, east2, north);
+        Assert.Contains(east2.ReadChannel("talks"), m => m.Text == "before removal");
+
+        await east.RemoveDeviceAsync(2);
+        // West's device list is fresh from its last send: the relay's refusal of the removed device tells it.
+        Assert.Equal(MessageStatus.Sent, (await west.SendToChannelAsync("talks", "first after removal")).Status);
+        Assert.Equal(MessageStatus.Sent, (await west.SendToChannelAsync("talks", "second after removal")).Status);
+        Assert.Equal(MessageStatus.Sent, (await west.SendAsync("east", "one to one after removal")).Status);
+
+        // West rotated its sender key when the relay refused the removed device. Take west's channel ciphertexts
+        // from north's mailbox (north met west through the channel, so they come unsealed): the removed device's
+        // state still opens the first, encrypted before west noticed (the relay never gave it to that device), but
+        // not the second, under the new chain. North reads both below.
+        List<Relay.IncomingMessageDto> fromWest = (await north.PeekRelayAsync())
+            .Where(m => m.Type == BackchannelClient.SenderKeyMessageType && m.Source == west.Account.Account).ToList();
+        Assert.Equal(2, fromWest.Count);
+        Assert.NotNull(east2.TryGroupDecrypt(west.Account.Account, 1, fromWest[0].Content));
+        Assert.Null(east2.TryGroupDecrypt(west.Account.Account, 1, fromWest[1].Content));
+        BackchannelException refused = await Assert.ThrowsAsync<BackchannelException>(() => east2.SyncAsync());
+        Assert.Equal(ErrorKinds.RelayError, refused.Kind);
+
+        await SyncAllAsync(1, east, north);
+        Assert.Equal(["before removal", "first after removal", "second after removal"],
+            east.ReadChannel("talks").Select(m => m.Text));
+        Assert.Equal(["before removal", "first after removal", "second after removal"],
+            north.ReadChannel("talks").Select(m => m.Text));
+        Assert.DoesNotContain(east2.ReadChannel("talks"), m => m.Text.Contains("after removal", StringComparison.Ordinal));
+        Assert.DoesNotContain(east2.Read(), m => m.Text.Contains("after removal", StringComparison.Ordinal));
+    }
+}
