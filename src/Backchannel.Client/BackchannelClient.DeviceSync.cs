@@ -123,8 +123,9 @@ public sealed partial class BackchannelClient
             {
                 added = (await OwnDeviceIdsAsync(ct).ConfigureAwait(false)).Except(before).ToList();
             }
-            catch (BackchannelException) when (_time.GetUtcNow() < deadline)
+            catch (BackchannelException)
             {
+                // The relay is briefly unreachable: ask again until the deadline.
             }
             if (added.Count > 0)
             {
@@ -242,8 +243,9 @@ public sealed partial class BackchannelClient
     }
 
     /// <summary>
-    /// Stores a history page from our own other device. Copied messages keep their ids (a message already here is
-    /// skipped) and are not shown as new. An entry that names an unknown account or channel is skipped.
+    /// Stores a history page from our own other device (authenticated by this account's identity). Copied messages
+    /// keep their ids (a message already here is skipped) and are not shown as new. An entry that names an unknown
+    /// contact or channel is skipped.
     /// </summary>
     private void StoreHistoryLocked(List<HistoryEntry> entries)
     {
@@ -253,12 +255,13 @@ public sealed partial class BackchannelClient
         {
             string account = e.Account.ToLowerInvariant();
             string? channel = e.Channel is null ? null : Guid.Parse(e.Channel).ToString();
+            // A 1:1 message belongs to a contact; a channel message to a known channel, from a member at the time
+            // (perhaps removed since, so not checked against today's list), or from us.
             bool known = channel is null
                 ? account != me.Account && FindContactByAccount(account) is not null
                 : _store.Scalar("SELECT 1 FROM channels WHERE id = $c", ("$c", channel)) is not null
-                    && (e.Direction == "out" ? account == me.Account
-                        : account != me.Account && (FindContactByAccount(account) is not null || MemberAccounts(channel).Contains(account)));
-            if (!known || (e.Direction == "out" && channel is not null && account != me.Account))
+                    && (e.Direction == "out") == (account == me.Account);
+            if (!known)
             {
                 skipped++;
                 continue;
