@@ -290,11 +290,11 @@ public sealed partial class BackchannelClient
     /// <summary>Removes a device of this account; its credential stops working at once.</summary>
     public async Task RemoveDeviceAsync(int device, CancellationToken ct = default)
     {
-        _ = Account;
         if (device is < 1 or > 127)
         {
             throw new BackchannelException(ErrorKinds.BadRequest, "A device id is 1 to 127.");
         }
+        AccountInfo me = Account;
         try
         {
             await Relay().RemoveDeviceAsync(device, ct).ConfigureAwait(false);
@@ -310,6 +310,15 @@ public sealed partial class BackchannelClient
         catch (Exception e)
         {
             throw Translate(e);
+        }
+        // Nothing more goes to it from here: no transcripts, channel changes or history.
+        lock (_deviceRefreshes)
+        {
+            _deviceRefreshes.Remove(me.Account);
+        }
+        lock (_gate)
+        {
+            _store.Execute("DELETE FROM sessions WHERE name = $a AND device = $d", ("$a", me.Account), ("$d", device));
         }
     }
 

@@ -404,7 +404,7 @@ public sealed partial class BackchannelClient
                     // Only our own other devices may tell us what we sent, copy history or change our channels.
                     if (source != Account.Account)
                     {
-                        OnNotice("Dropped a sent transcript that did not come from this account's own device.");
+                        OnNotice("Dropped a transcript or history page that did not come from this account's own device.");
                         return false;
                     }
                     if (!ApplyFromOwnDeviceLocked(envelope, out shown))
@@ -594,6 +594,16 @@ public sealed partial class BackchannelClient
             rows.Reverse();
             return rows;
         }
+    }
+
+    /// <summary>Encrypts <paramref name="envelope"/> for every device of <paramref name="account"/> we have a session with and delivers it (tests: hostile peers).</summary>
+    internal async Task SendEnvelopeAsync(string account, Envelope envelope, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            _store.Transaction(() => EnqueueLocked(account, envelope));
+        }
+        await FlushOutboxAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Whether a protocol session with that account exists (tests).</summary>

@@ -1,3 +1,5 @@
+using Backchannel.Client.Messages;
+
 namespace Backchannel.Client.Tests;
 
 /// <summary>
@@ -221,5 +223,53 @@ public sealed class MultiDeviceChannelTests
             north.ReadChannel("talks").Select(m => m.Text));
         Assert.DoesNotContain(east2.ReadChannel("talks"), m => m.Text.Contains("after removal", StringComparison.Ordinal));
         Assert.DoesNotContain(east2.Read(), m => m.Text.Contains("after removal", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task History_and_transcripts_are_taken_only_from_our_own_devices_and_only_for_what_this_device_knows()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west, BackchannelClient north) = await ThreeAsync(s);
+        BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
+        await east2.SendAsync("west", "from the laptop"); // the laptop now has a session with east's first device
+        await east.SyncAsync();
+        await west.SyncAsync();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        string Id() => Guid.NewGuid().ToString();
+
+        // A contact cannot pass itself off as one of east's devices.
+        await west.SendEnvelopeAsync(east.Account.Account, new Envelope
+        {
+            Id = Id(), Kind = Envelope.KindHistory, SentAt = now,
+            History = [new HistoryEntry(Id(), north.Account.Account, "in", null, "forged history", now, null)],
+        });
+        await west.SendEnvelopeAsync(east.Account.Account, new Envelope
+        {
+            Id = Id(), Kind = Envelope.KindTranscript, SentAt = now, Text = "forged transcript", To = north.Account.Account,
+        });
+        int before = east.Read(limit: 100).Count;
+        Assert.Empty(await east.SyncAsync());
+        Assert.Equal(before, east.Read(limit: 100).Count);
+        Assert.Equal(2, s.Notices.Count(n => n.StartsWith("east: Dropped a transcript or history page that did not come", StringComparison.Ordinal)));
+
+        // From our own device: what names a contact is stored (once, however often it comes); an unknown account or
+        // channel is skipped.
+        string copied = Id();
+        await east2.SendEnvelopeAsync(east.Account.Account, new Envelope
+        {
+            Id = Id(), Kind = Envelope.KindHistory, SentAt = now,
+            History =
+            [
+                new HistoryEntry(copied, west.Account.Account, "in", "plans", "copied", now, null),
+                new HistoryEntry(Id(), Id(), "in", null, "unknown account", now, null),
+                new HistoryEntry(Id(), north.Account.Account, "in", null, "unknown channel", now, Id()),
+                new HistoryEntry(copied, west.Account.Account, "in", "plans", "copied", now, null),
+            ],
+        });
+        Assert.Empty(await east.SyncAsync());
+        ChatMessage stored = Assert.Single(east.Read("west", limit: 100), m => m.Id == copied);
+        Assert.Equal(("copied", "in", "plans"), (stored.Text, stored.Direction, stored.Topic));
+        Assert.Equal(before + 1, east.Read(limit: 100).Count);
+        Assert.Contains("east: Skipped 2 copied message(s) about a contact or channel this device does not know.", s.Notices);
     }
 }
