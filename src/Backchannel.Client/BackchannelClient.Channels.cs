@@ -387,7 +387,9 @@ public sealed partial class BackchannelClient
                 unique = $"{name}-{i}";
             }
             _store.Execute("INSERT INTO channels(id, name, created_at) VALUES($id, $n, $t)", ("$id", id), ("$n", unique), ("$t", Now()));
-            OnNotice($"You were added to the channel \"{unique}\".");
+            OnNotice(sender == me.Account
+                ? $"The channel \"{unique}\" was created on another of your devices."
+                : $"You were added to the channel \"{unique}\".");
         }
         List<string> removed = current.Where(a => !incoming.Contains(a)).ToList();
         _store.Execute("DELETE FROM channel_members WHERE channel = $c", ("$c", id));
