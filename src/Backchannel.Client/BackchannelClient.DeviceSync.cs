@@ -72,7 +72,9 @@ public sealed partial class BackchannelClient
 
     /// <summary>
     /// Right after linking: gives this device's own sender key to every member device of our channels, which also
-    /// tells the other members that this device exists (they answer with theirs). Best effort: sync retries.
+    /// tells the other members that this device exists (they answer with theirs). Best effort: members also find
+    /// the device in the relay's device list before their next channel send, and our first channel send here
+    /// distributes our key anyway.
     /// </summary>
     private async Task AnnounceLinkedDeviceAsync(CancellationToken ct)
     {
@@ -92,7 +94,7 @@ public sealed partial class BackchannelClient
         }
         catch (BackchannelException e)
         {
-            OnNotice($"Could not announce this device to channel members yet ({e.Message}); the next sync does.");
+            OnNotice($"Could not announce this device to channel members now ({e.Message}); they find it when they next send to the channel.");
         }
     }
 

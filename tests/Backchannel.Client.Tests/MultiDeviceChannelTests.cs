@@ -71,6 +71,14 @@ public sealed class MultiDeviceChannelTests
         Assert.Empty(await east2.SyncAsync());
         Assert.Equal(2, east2.Read().Count);
         Assert.Equal(3, east2.ReadChannel("talks").Count);
+
+        // West's second device, linked now, gets west's side of the same history, in the other direction.
+        BackchannelClient west2 = await DeviceTests.LinkAsync(s, west, "west2");
+        Assert.Empty(await west2.SyncAsync());
+        Assert.Equal(Rows(west.Read("east")), Rows(west2.Read("east")));
+        Assert.Equal(["in", "out"], west2.Read("east").Select(m => m.Direction));
+        Assert.Equal(Rows(west.ReadChannel("talks")), Rows(west2.ReadChannel("talks")));
+        Assert.Equal(east2.ReadChannel("talks").Select(m => m.Id).Order(), west2.ReadChannel("talks").Select(m => m.Id).Order());
     }
 
     [Fact]
@@ -99,28 +107,40 @@ public sealed class MultiDeviceChannelTests
         await using Scenario s = await Scenario.StartAsync();
         (BackchannelClient east, BackchannelClient west, BackchannelClient north) = await ThreeAsync(s);
         BackchannelClient east2 = await DeviceTests.LinkAsync(s, east, "east2");
-        await east2.SyncAsync();
+        BackchannelClient west2 = await DeviceTests.LinkAsync(s, west, "west2");
+        await SyncAllAsync(1, east2, west2);
 
+        // Made on east's first device: east's other device and both of west's devices know it.
         ChannelInfo created = await east.CreateChannelAsync("later", ["west"]);
-        await east2.SyncAsync();
-        ChannelInfo there = Assert.Single(east2.Channels());
-        Assert.Equal((created.Id, "later"), (there.Id, there.Name));
-        Assert.Equal(["east", "west"], there.Members);
+        await SyncAllAsync(1, east2, west, west2);
+        foreach (BackchannelClient c in new[] { east2, west, west2 })
+        {
+            ChannelInfo there = Assert.Single(c.Channels());
+            Assert.Equal((created.Id, "later", true), (there.Id, there.Name, there.IsMember));
+            Assert.Equal(["east", "west"], there.Members);
+        }
 
         await east.AddChannelMemberAsync("later", "north");
-        await east2.SyncAsync();
-        Assert.Equal(["east", "north", "west"], Assert.Single(east2.Channels()).Members);
+        await SyncAllAsync(1, east2, west, west2, north);
+        foreach (BackchannelClient c in new[] { east2, west, west2, north })
+        {
+            Assert.Equal(["east", "north", "west"], Assert.Single(c.Channels()).Members);
+        }
 
         await east.RemoveChannelMemberAsync("later", "west");
-        await east2.SyncAsync();
-        Assert.Equal(["east", "north"], Assert.Single(east2.Channels()).Members);
+        await SyncAllAsync(1, east2, west, west2, north);
+        foreach (BackchannelClient c in new[] { east2, north })
+        {
+            Assert.Equal(["east", "north"], Assert.Single(c.Channels()).Members);
+        }
+        Assert.All(new[] { west, west2 }, c => Assert.False(Assert.Single(c.Channels()).IsMember));
 
         // And the other way: a channel made on the new device shows on the first.
         ChannelInfo made = await east2.CreateChannelAsync("from-laptop", ["north"]);
         await east.SyncAsync();
         Assert.Equal(["east", "north"], Assert.Single(east.Channels(), c => c.Id == made.Id).Members);
         await SyncAllAsync(2, west, north);
-        Assert.False(Assert.Single(west.Channels()).IsMember);
+        Assert.Single(west.Channels());
         Assert.Equal(["from-laptop", "later"], north.Channels().Select(c => c.Name).Order());
     }
 
