@@ -178,6 +178,12 @@ public sealed partial class BackchannelClient
                     }
                     catch (RelayProblemException single)
                     {
+                        if (single.Status == System.Net.HttpStatusCode.NotFound
+                            && await ForgetRemovedDeviceAsync(m.To, m.Device, ct).ConfigureAwait(false))
+                        {
+                            MarkDelivered([seq], failed: false); // that device is gone: there is nothing to deliver to
+                            continue;
+                        }
                         MarkDelivered([seq], failed: true);
                         OnNotice($"A message could not be delivered and is marked failed: {single.Message}");
                     }
@@ -393,15 +399,18 @@ public sealed partial class BackchannelClient
                     MarkReceived(m.Id);
                     return true;
                 }
-                if (envelope.Kind == Envelope.KindTranscript)
+                if (envelope.Kind is Envelope.KindTranscript or Envelope.KindHistory || source == Account.Account)
                 {
-                    // Only our own other devices may tell us what we sent.
+                    // Only our own other devices may tell us what we sent, copy history or change our channels.
                     if (source != Account.Account)
                     {
-                        OnNotice("Dropped a sent transcript that did not come from this account's own device.");
+                        OnNotice("Dropped a transcript or history page that did not come from this account's own device.");
                         return false;
                     }
-                    shown = StoreTranscriptLocked(envelope);
+                    if (!ApplyFromOwnDeviceLocked(envelope, out shown))
+                    {
+                        return false;
+                    }
                     MarkReceived(m.Id);
                     return true;
                 }
@@ -598,6 +607,16 @@ public sealed partial class BackchannelClient
         }
     }
 
+    /// <summary>Encrypts <paramref name="envelope"/> for every device of <paramref name="account"/> we have a session with and delivers it (tests: hostile peers).</summary>
+    internal async Task SendEnvelopeAsync(string account, Envelope envelope, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            _store.Transaction(() => EnqueueLocked(account, envelope));
+        }
+        await FlushOutboxAsync(ct).ConfigureAwait(false);
+    }
+
     /// <summary>Whether a protocol session with that account exists (tests).</summary>
     internal bool HasSessionWith(string account)
     {
@@ -740,10 +759,13 @@ public sealed partial class BackchannelClient
     }
 
     /// <summary>Encrypts <paramref name="envelope"/> for every known device of the account and queues it.</summary>
-    private void EnqueueLocked(string account, Envelope envelope)
+    private void EnqueueLocked(string account, Envelope envelope) =>
+        EnqueueToDevicesLocked(account, SessionDevices(account), envelope);
+
+    /// <summary>Encrypts <paramref name="envelope"/> for the given devices of the account (each with a session) and queues it.</summary>
+    private void EnqueueToDevicesLocked(string account, List<int> devices, Envelope envelope, string? outboxId = null)
     {
         byte[] plaintext = envelope.ToPaddedBytes();
-        List<int> devices = _store.Query("SELECT device FROM sessions WHERE name = $a ORDER BY device", r => (int)r.GetInt64(0), ("$a", account));
         if (devices.Count == 0)
         {
             throw new CryptoFailure(CryptoFailureKind.NoSession, "No session with that contact.", new InvalidOperationException());
@@ -753,7 +775,7 @@ public sealed partial class BackchannelClient
             (int type, byte[] body) = _crypto.Encrypt(account, device, plaintext);
             _store.Execute(
                 "INSERT INTO outbox(id, device, to_account, type, content, created_at) VALUES($id, $d, $to, $type, $c, $t)",
-                ("$id", envelope.Id), ("$d", device), ("$to", account), ("$type", type), ("$c", body), ("$t", Now()));
+                ("$id", outboxId ?? envelope.Id), ("$d", device), ("$to", account), ("$type", type), ("$c", body), ("$t", Now()));
         }
         CryptographicOperations.ZeroMemory(plaintext);
     }

@@ -64,7 +64,7 @@ internal static class DeviceCommands
     private static Command Approve()
     {
         var code = new Argument<string>("CODE") { Description = "The link code the new device shows (bcl1.…)" };
-        var command = new Command("approve", "On an EXISTING device: approve a new device, handing it this account's identity and contacts") { code };
+        var command = new Command("approve", "On an EXISTING device: approve a new device, handing it this account's identity, contacts, channels and history") { code };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             using BackchannelClient client = CommandRunner.OpenClient(p, output);
@@ -74,7 +74,7 @@ internal static class DeviceCommands
                 output.JsonLine(new JsonObject { ["approved"] = true });
                 return 0;
             }
-            output.Console.MarkupLine("[green]✓[/] Approved. The new device finishes linking by itself.");
+            output.Console.MarkupLine("[green]✓[/] Approved. The new device finishes linking by itself; the channels come with the approval, the history on its first sync.");
             return 0;
         });
         return command;

@@ -7,7 +7,7 @@ namespace Backchannel.Client.Storage;
 /// <summary>
 /// The device's durable state in one SQLite file under the home folder: identity, prekeys, sessions, known
 /// identities, contacts, invites, message history, the outbox, the ids of relay messages already stored, sender keys
-/// and channels (members as vouched for, which members have our current sender key, which messages belong to a channel).
+/// and channels (members as vouched for, which member devices have our current sender key, which messages belong to a channel).
 /// Owns the connection and the current transaction; every command joins that transaction, so the protocol
 /// store's writes and the plaintext commit or roll back together. Protocol records are kept as opaque bytes.
 /// Not thread-safe: the engine serialises access.
@@ -48,7 +48,8 @@ internal sealed class LocalStore : IDisposable
             created_at INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS channel_members(channel TEXT NOT NULL, account TEXT NOT NULL, name TEXT NOT NULL,
             identity_key BLOB NOT NULL, PRIMARY KEY(channel, account));
-        CREATE TABLE IF NOT EXISTS channel_key_sent(channel TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY(channel, account));
+        CREATE TABLE IF NOT EXISTS channel_key_devices(channel TEXT NOT NULL, account TEXT NOT NULL, device INTEGER NOT NULL,
+            PRIMARY KEY(channel, account, device));
         CREATE TABLE IF NOT EXISTS channel_messages(id TEXT PRIMARY KEY, channel TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS contact_via_channel(account TEXT PRIMARY KEY, channel TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS contact_access(account TEXT PRIMARY KEY, access_key BLOB NOT NULL);
