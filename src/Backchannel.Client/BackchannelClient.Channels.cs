@@ -3,6 +3,7 @@ using System.Text;
 using Backchannel.Client.Crypto;
 using Backchannel.Client.Messages;
 using Backchannel.Client.Relay;
+using Backchannel.Client.Storage;
 
 namespace Backchannel.Client;
 
@@ -402,6 +403,13 @@ public sealed partial class BackchannelClient
         foreach (ChannelMemberEntry m in entries)
         {
             InsertMember(id, m.Account, ValidateName(m.Name, "member name"), m.IdentityKey);
+            // A member's access key, vouched for like its identity key, lets us send it sealed without an invite. One
+            // we already hold (from its own invite or introduction) is kept; a wrong one only costs a fallback to
+            // unsealed delivery (the relay answers 401).
+            if (m.Account != me.Account && m.AccessKey is { Length: AccessKeyLength } && AccessKeyOfLocked(m.Account) is null)
+            {
+                SaveAccessKeyLocked(m.Account, m.AccessKey);
+            }
         }
         if (!incoming.Contains(me.Account))
         {
@@ -494,7 +502,10 @@ public sealed partial class BackchannelClient
             "SELECT account, name, identity_key FROM channel_members WHERE channel = $c ORDER BY account",
             r => new ChannelMemberEntry(r.GetString(0), r.GetString(1), (byte[])r[2]), ("$c", id));
         AccountInfo me = Account;
-        entries = entries.Select(e => e.Account == me.Account ? e with { Name = me.Name } : e).ToList();
+        byte[]? ownAccessKey = _store.GetMeta(MetaKeys.AccessKey);
+        entries = entries.Select(e => e.Account == me.Account
+            ? e with { Name = me.Name, AccessKey = ownAccessKey }
+            : e with { AccessKey = AccessKeyOfLocked(e.Account) }).ToList();
         // Our own other devices get the list too, so that a change made here shows on each of them.
         IEnumerable<string> all = SessionDevices(me.Account).Count > 0 ? recipients.Append(me.Account) : recipients;
         foreach (string account in all.Distinct())

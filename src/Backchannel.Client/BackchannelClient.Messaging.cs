@@ -662,6 +662,35 @@ public sealed partial class BackchannelClient
         }
     }
 
+    /// <summary>
+    /// The relay messages waiting for this device that <paramref name="sender"/> sent as sender-key (channel) messages,
+    /// unsealing the sealed ones with our identity, as (relay message, inner SenderKeyMessage); nothing is stored (tests).
+    /// </summary>
+    internal async Task<IReadOnlyList<(IncomingMessageDto Message, byte[] SenderKeyMessage)>> PeekChannelMessagesFromAsync(string sender, CancellationToken ct = default)
+    {
+        var found = new List<(IncomingMessageDto, byte[])>();
+        foreach (IncomingMessageDto m in await PeekRelayAsync(ct).ConfigureAwait(false))
+        {
+            if (!m.Sealed)
+            {
+                if (m.Type == SenderKeyMessageType && m.Source == sender)
+                {
+                    found.Add((m, m.Content));
+                }
+                continue;
+            }
+            lock (_gate)
+            {
+                Backchannel.Protocol.SealedSenderContent inner = _crypto.OpenSealedLayer(m.Content);
+                if (inner.CiphertextType == SenderKeyMessageType && inner.SenderUuid == sender)
+                {
+                    found.Add((m, inner.Content));
+                }
+            }
+        }
+        return found;
+    }
+
     /// <summary>One-time prekeys the relay has left for this device (tests, diagnostics).</summary>
     internal async Task<(int PreKeys, int KyberPreKeys)> RelayKeyCountAsync(CancellationToken ct = default)
     {

@@ -225,14 +225,13 @@ public sealed class MultiDeviceChannelTests
         Assert.Equal(MessageStatus.Sent, (await west.SendAsync("east", "one to one after removal")).Status);
 
         // West rotated its sender key when the relay refused the removed device. Take west's channel ciphertexts
-        // from north's mailbox (north met west through the channel, so they come unsealed): the removed device's
-        // state still opens the first, encrypted before west noticed (the relay never gave it to that device), but
-        // not the second, under the new chain. North reads both below.
-        List<Relay.IncomingMessageDto> fromWest = (await north.PeekRelayAsync())
-            .Where(m => m.Type == BackchannelClient.SenderKeyMessageType && m.Source == west.Account.Account).ToList();
+        // from north's mailbox (sealed: north opens the sealed layer to get them): the removed device's state still
+        // opens the first, encrypted before west noticed (the relay never gave it to that device), but not the second,
+        // under the new chain. North reads both below.
+        var fromWest = (await north.PeekChannelMessagesFromAsync(west.Account.Account)).Select(m => m.SenderKeyMessage).ToList();
         Assert.Equal(2, fromWest.Count);
-        Assert.NotNull(east2.TryGroupDecrypt(west.Account.Account, 1, fromWest[0].Content));
-        Assert.Null(east2.TryGroupDecrypt(west.Account.Account, 1, fromWest[1].Content));
+        Assert.NotNull(east2.TryGroupDecrypt(west.Account.Account, 1, fromWest[0]));
+        Assert.Null(east2.TryGroupDecrypt(west.Account.Account, 1, fromWest[1]));
         BackchannelException refused = await Assert.ThrowsAsync<BackchannelException>(() => east2.SyncAsync());
         Assert.Equal(ErrorKinds.RelayError, refused.Kind);
 
