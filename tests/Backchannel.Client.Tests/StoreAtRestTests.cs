@@ -126,6 +126,41 @@ public sealed class StoreAtRestTests
     }
 
     [Fact]
+    public async Task Several_processes_opening_an_unsealed_store_at_once_seal_it_once_under_one_key()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west) = await s.PairAsync();
+        await west.SendAsync("east", Texts[0], Topics[0]);
+        await east.SyncAsync();
+        east.Dispose();
+        string home = s.HomeOf("east");
+        UnsealEverything(home);
+
+        // As a `watch` and a `send` started together after an upgrade: separate connections, so SQLite's locks decide.
+        using var start = new Barrier(4);
+        BackchannelClient[] opened = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            return BackchannelClient.Open(home);
+        })));
+        try
+        {
+            Assert.All(opened, c => Assert.Equal(Texts[0], Assert.Single(c.Read("west", Topics[0])).Text));
+        }
+        finally
+        {
+            foreach (BackchannelClient c in opened)
+            {
+                c.Dispose();
+            }
+        }
+        using BackchannelClient again = BackchannelClient.Open(home);
+        Assert.Equal(Texts[0], Assert.Single(again.Read("west")).Text);
+        await west.SendAsync("east", Texts[1]);
+        Assert.Equal(Texts[1], Assert.Single(await again.SyncAsync()).Text);
+    }
+
+    [Fact]
     public async Task A_missing_or_foreign_key_file_and_an_altered_value_are_StoreUnreadable()
     {
         await using Scenario s = await Scenario.StartAsync();

@@ -168,67 +168,90 @@ internal sealed class LocalStore : IDisposable
 
     private void Unlock(string home, Func<PassphrasePurpose, string?> passphrase)
     {
-        bool sealedBefore = Scalar("SELECT 1 FROM meta WHERE key = $k", ("$k", StoreCheckKey)) is not null;
-        if (StoreKeyFile.Exists(home))
+        if (IsSealed())
         {
-            _dataKey = StoreKeyFile.Read(home, () => passphrase(PassphrasePurpose.Unlock));
-        }
-        else if (sealedBefore)
-        {
-            throw new BackchannelException(ErrorKinds.StoreUnreadable,
-                $"The store's key file {StoreKeyFile.PathIn(home)} is missing: without it the store cannot be opened.");
-        }
-        else
-        {
-            _dataKey = StoreKeyFile.Create(home, passphrase(PassphrasePurpose.New));
-        }
-        _sealer = new ColumnSealer(_dataKey);
-        if (sealedBefore)
-        {
-            // Proves the key file belongs to this database before anything is written with it.
-            _ = GetMeta(StoreCheckKey);
+            UseKey(ReadKeyFile(home, passphrase));
             return;
         }
-        SealInPlace();
-    }
-
-    /// <summary>
-    /// Seals every value of a store written before sealing existed (or marks a new one), in one transaction, then
-    /// vacuums and truncates the WAL so the plaintext pages do not linger in the file. A crash before the commit
-    /// leaves it as it was, and the next open does it again.
-    /// </summary>
-    private void SealInPlace()
-    {
-        bool hadData = Scalar("SELECT 1 FROM meta LIMIT 1") is not null;
+        // Not sealed yet (a new store, or one written before sealing): seal it under the write lock, so that two
+        // processes opening it at once do not both make a key (the second waits, then finds it sealed).
+        bool hadData = false;
         Transaction(() =>
         {
-            foreach ((string key, byte[] value) in Query("SELECT key, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))))
+            if (IsSealed())
             {
-                Execute("UPDATE meta SET value = $v WHERE key = $k", ("$v", Sealer.Seal(MetaPlace(key), value)), ("$k", key));
-                CryptographicOperations.ZeroMemory(value);
+                UseKey(ReadKeyFile(home, passphrase));
+                return;
             }
-            foreach ((string table, string column) in SealedColumns)
-            {
-                string place = $"{table}.{column}";
-                var rows = Query($"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL",
-                    r => (r.GetInt64(0), r.GetValue(1)));
-                foreach ((long rowid, object value) in rows)
-                {
-                    byte[] sealedValue = value is string text ? Sealer.SealText(place, text) : Sealer.Seal(place, (byte[])value);
-                    Execute($"UPDATE {table} SET {column} = $v WHERE rowid = $r", ("$v", sealedValue), ("$r", rowid));
-                    if (value is byte[] plain)
-                    {
-                        CryptographicOperations.ZeroMemory(plain);
-                    }
-                }
-            }
-            SetMeta(StoreCheckKey, RandomNumberGenerator.GetBytes(16));
+            // A key file without the check row is what a crash between writing it and committing leaves: reuse it.
+            UseKey(StoreKeyFile.Exists(home)
+                ? StoreKeyFile.Read(home, () => passphrase(PassphrasePurpose.Unlock))
+                : StoreKeyFile.Create(home, passphrase(PassphrasePurpose.New)));
+            hadData = Scalar("SELECT 1 FROM meta LIMIT 1") is not null;
+            SealInPlace();
         });
         if (hadData)
         {
-            Execute("VACUUM;");
-            Execute("PRAGMA wal_checkpoint(TRUNCATE);");
+            // The plaintext pages of the old values must not linger in the file or the WAL. secure_delete already
+            // zeroed the old cells; this also rewrites the file and empties the WAL. Best effort: another process
+            // reading at this moment makes it busy, and the sealed store is complete without it.
+            try
+            {
+                Execute("VACUUM;");
+                Execute("PRAGMA wal_checkpoint(TRUNCATE);");
+            }
+            catch (SqliteException)
+            {
+            }
         }
+    }
+
+    private bool IsSealed() => Scalar("SELECT 1 FROM meta WHERE key = $k", ("$k", StoreCheckKey)) is not null;
+
+    private static byte[] ReadKeyFile(string home, Func<PassphrasePurpose, string?> passphrase) =>
+        StoreKeyFile.Exists(home)
+            ? StoreKeyFile.Read(home, () => passphrase(PassphrasePurpose.Unlock))
+            : throw new BackchannelException(ErrorKinds.StoreUnreadable,
+                $"The store's key file {StoreKeyFile.PathIn(home)} is missing: without it the store cannot be opened.");
+
+    /// <summary>Takes the data key; for a sealed store, first proves it belongs to this database.</summary>
+    private void UseKey(byte[] dataKey)
+    {
+        _dataKey = dataKey;
+        _sealer = new ColumnSealer(_dataKey);
+        if (IsSealed())
+        {
+            _ = GetMeta(StoreCheckKey); // StoreUnreadable when the key file is another store's
+        }
+    }
+
+    /// <summary>
+    /// Seals every value of a store written before sealing existed (or marks a new one) inside the caller's
+    /// transaction; a crash before the commit leaves it as it was, and the next open does it again.
+    /// </summary>
+    private void SealInPlace()
+    {
+        foreach ((string key, byte[] value) in Query("SELECT key, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))))
+        {
+            Execute("UPDATE meta SET value = $v WHERE key = $k", ("$v", Sealer.Seal(MetaPlace(key), value)), ("$k", key));
+            CryptographicOperations.ZeroMemory(value);
+        }
+        foreach ((string table, string column) in SealedColumns)
+        {
+            string place = $"{table}.{column}";
+            var rows = Query($"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL",
+                r => (r.GetInt64(0), r.GetValue(1)));
+            foreach ((long rowid, object value) in rows)
+            {
+                byte[] sealedValue = value is string text ? Sealer.SealText(place, text) : Sealer.Seal(place, (byte[])value);
+                Execute($"UPDATE {table} SET {column} = $v WHERE rowid = $r", ("$v", sealedValue), ("$r", rowid));
+                if (value is byte[] plain)
+                {
+                    CryptographicOperations.ZeroMemory(plain);
+                }
+            }
+        }
+        SetMeta(StoreCheckKey, RandomNumberGenerator.GetBytes(16));
     }
 
     private static string MetaPlace(string key) => $"meta.{key}";
