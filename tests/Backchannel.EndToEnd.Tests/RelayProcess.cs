@@ -31,6 +31,9 @@ internal sealed class RelayProcess : IDisposable
 
     public string Url { get; }
 
+    /// <summary>With <c>--cert</c>: the certificate's key pin from the relay's first line.</summary>
+    public string? Pin { get; private init; }
+
     public string DataDirectory { get; }
 
     public bool HasExited => _process.HasExited;
@@ -55,6 +58,7 @@ internal sealed class RelayProcess : IDisposable
         {
             args.AddRange(["--log-level", options.LogLevel]);
         }
+        args.AddRange(options.ExtraArguments ?? []);
         ProcessStartInfo psi = Cli.StartInfo(args);
         foreach ((string key, string value) in options.Environment ?? new Dictionary<string, string>())
         {
@@ -82,7 +86,8 @@ internal sealed class RelayProcess : IDisposable
             throw new TimeoutException($"The relay did not report listening within {options.StartTimeout.TotalSeconds} s:\n{log}");
         }
         // The first line is {"listening": URL}, or the error that stopped the relay before it listened.
-        string? url = line is null ? null : (JsonNode.Parse(line) as JsonObject)?["listening"]?.GetValue<string>();
+        JsonObject? first = line is null ? null : JsonNode.Parse(line) as JsonObject;
+        string? url = first?["listening"]?.GetValue<string>();
         if (url is null)
         {
             await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
@@ -107,7 +112,7 @@ internal sealed class RelayProcess : IDisposable
                 }
             }
         });
-        return new RelayProcess(process, url, dataDirectory, options, log);
+        return new RelayProcess(process, url, dataDirectory, options, log) { Pin = first?["pin"]?.GetValue<string>() };
     }
 
     /// <summary>SIGKILL: no shutdown, no flush — as a power cut would.</summary>

@@ -12,6 +12,9 @@ internal sealed record RelayProcessOptions
     /// <summary><c>--log-level</c> (Trace … None); null keeps the relay's default.</summary>
     public string? LogLevel { get; init; }
 
+    /// <summary>More arguments for <c>backchannel relay</c> (e.g. <c>--cert</c>).</summary>
+    public IReadOnlyList<string>? ExtraArguments { get; init; }
+
     /// <summary>How long to wait for the "listening" line (a busy machine starts slowly).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
