@@ -29,6 +29,9 @@ public static class FuzzTargets
         new("group-decrypt", "GroupCipher.Decrypt against the fixture", EndToEndTargets.GroupDecrypt, Protocol),
         new("sealed-decrypt", "SealedSessionCipher.Decrypt against the fixture", EndToEndTargets.SealedDecrypt, Protocol),
         new("invite", "Backchannel.Client Invite.Parse", InviteTarget.Run, typeof(BackchannelException)),
+        new("client-envelope", "Backchannel.Client Envelope.TryParse (the plaintext inside every message)", ClientTargets.Envelope,
+            typeof(ClientTargets.EnvelopeRefused)),
+        new("link-code", "Backchannel.Client link code parser (device approve)", ClientTargets.LinkCode, typeof(BackchannelException)),
         new("relay-body", "relay request bodies: RelayJson DTO deserialization and validation", RelayTargets.Run,
             typeof(JsonException)),
     ];

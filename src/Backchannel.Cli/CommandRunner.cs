@@ -36,11 +36,16 @@ internal static class CommandRunner
         });
     }
 
-    /// <summary>Opens the client for the chosen home, wiring its notices to the output.</summary>
-    public static BackchannelClient OpenClient(ParseResult parseResult, CliOutput output)
+    /// <summary>
+    /// Opens the client for the chosen home, unlocking it with the passphrase from <see cref="PassphraseSource"/> when it
+    /// is protected, and wiring its notices to the output. <paramref name="promptForNewPassphrase"/>: a new store asks
+    /// for a passphrase on the terminal (init/link <c>--passphrase</c>).
+    /// </summary>
+    public static BackchannelClient OpenClient(ParseResult parseResult, CliOutput output, bool promptForNewPassphrase = false)
     {
         string home = GlobalOptions.ResolveHome(parseResult.GetValue(GlobalOptions.Home));
-        BackchannelClient client = BackchannelClient.Open(home);
+        var passphrase = new PassphraseSource(parseResult.GetValue(GlobalOptions.PassphraseFile), output.Json, promptForNewPassphrase, home);
+        BackchannelClient client = BackchannelClient.Open(home, new ClientOpenOptions { Passphrase = passphrase.Ask });
         client.Notice += output.Notice;
         return client;
     }

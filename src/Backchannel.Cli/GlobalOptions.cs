@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Backchannel.Cli;
 
-/// <summary><c>--home</c> and <c>--json</c>, accepted before or after the subcommand (recursive options).</summary>
+/// <summary><c>--home</c>, <c>--json</c> and <c>--passphrase-file</c>, accepted before or after the subcommand (recursive options).</summary>
 internal static class GlobalOptions
 {
     public static readonly Option<string?> Home = new("--home")
@@ -16,6 +16,13 @@ internal static class GlobalOptions
     {
         Description = "Machine-readable output: JSON lines on stdout",
         Recursive = true,
+    };
+
+    public static readonly Option<string?> PassphraseFile = new("--passphrase-file")
+    {
+        Description = "File whose first line is the store's passphrase (else BACKCHANNEL_PASSPHRASE, else asked on the terminal)",
+        Recursive = true,
+        HelpName = "FILE",
     };
 
     public static string ResolveHome(string? option)

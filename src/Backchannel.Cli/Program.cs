@@ -8,6 +8,7 @@ var root = new RootCommand("Backchannel: a confidential back-channel with end-to
 {
     GlobalOptions.Home,
     GlobalOptions.Json,
+    GlobalOptions.PassphraseFile,
 };
 root.Subcommands.Add(RelayCommand.Create());
 root.Subcommands.Add(AccountCommands.Init());
@@ -21,6 +22,7 @@ root.Subcommands.Add(MessageCommands.Watch());
 root.Subcommands.Add(ContactCommands.Verify());
 root.Subcommands.Add(ChannelCommands.Create());
 root.Subcommands.Add(DeviceCommands.Create());
+root.Subcommands.Add(PassphraseCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 
 ParseResult parsed = root.Parse(args);

@@ -3,6 +3,7 @@ using System.Text;
 using Backchannel.Client.Crypto;
 using Backchannel.Client.Messages;
 using Backchannel.Client.Relay;
+using Backchannel.Client.Storage;
 
 namespace Backchannel.Client;
 
@@ -32,6 +33,7 @@ public sealed partial class BackchannelClient
             throw IdentityChangedError(c.Alias);
         }
         string id = NewId();
+        await RefreshMemberDevicesAsync(members.Select(c => c.Account), ct).ConfigureAwait(false);
         lock (_gate)
         {
             _store.Transaction(() =>
@@ -63,6 +65,7 @@ public sealed partial class BackchannelClient
             throw IdentityChangedError(contact.Alias);
         }
         string id = RequireMemberChannel(name);
+        await RefreshMemberDevicesAsync(MembersOf(id).Append(contact.Account), ct).ConfigureAwait(false);
         lock (_gate)
         {
             _store.Transaction(() =>
@@ -88,6 +91,7 @@ public sealed partial class BackchannelClient
         AccountInfo me = Account;
         Contact contact = RequireContact(alias);
         string id = RequireMemberChannel(name);
+        await RefreshMemberDevicesAsync(MembersOf(id), ct).ConfigureAwait(false);
         lock (_gate)
         {
             _store.Transaction(() =>
@@ -129,7 +133,9 @@ public sealed partial class BackchannelClient
         }
         topic = NormaliseTopic(topic);
         string id = RequireMemberChannel(name);
-        // Members we have no session with yet get one (and our sender key) first, ahead of the text in the outbox.
+        // Every current device of every member (ours included) gets a session and our sender key first, ahead of
+        // the text in the outbox.
+        await RefreshMemberDevicesAsync(MembersOf(id), ct).ConfigureAwait(false);
         await ReconcileChannelsAsync(ct, flush: false).ConfigureAwait(false);
         var envelope = new Envelope { Id = NewId(), Kind = Envelope.KindText, Text = text, Topic = topic, SentAt = Now(), Channel = id };
         byte[] plaintext = envelope.ToPaddedBytes();
@@ -145,9 +151,9 @@ public sealed partial class BackchannelClient
                 _crypto.GroupDistribution(me.Account, me.Device, distribution); // makes our chain if a rotation dropped it
                 byte[] body = _crypto.GroupEncrypt(me.Account, me.Device, distribution, plaintext);
                 int rows = 0;
-                foreach (string account in MemberAccounts(id).Where(a => a != me.Account && KeySent(id, a)))
+                foreach (string account in MemberAccounts(id).Where(a => a != me.Account))
                 {
-                    foreach (int device in SessionDevices(account))
+                    foreach (int device in SessionDevices(account).Where(d => KeySent(id, account, d)))
                     {
                         string outboxId = NewId();
                         _store.Execute(
@@ -160,9 +166,10 @@ public sealed partial class BackchannelClient
                 _store.Execute(
                     "INSERT INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                     "VALUES($id, $a, 'out', $topic, $text, $sent, $sent, $s)",
-                    ("$id", envelope.Id), ("$a", me.Account), ("$topic", topic), ("$text", text),
+                    ("$id", envelope.Id), ("$a", me.Account), ("$topic", _store.SealText(TopicPlace, topic)), ("$text", _store.SealText(TextPlace, text)),
                     ("$sent", envelope.SentAt), ("$s", rows == 0 ? MessageStatus.Sent : MessageStatus.Queued));
                 _store.Execute("INSERT INTO channel_messages(id, channel) VALUES($id, $c)", ("$id", envelope.Id), ("$c", id));
+                EnqueueChannelTranscriptLocked(id, envelope);
             });
         }
         CryptographicOperations.ZeroMemory(plaintext);
@@ -190,19 +197,25 @@ public sealed partial class BackchannelClient
         {
             string id = FindChannelId(name) ?? throw UnknownChannel(name);
             string channelName = ChannelName(id);
-            List<ChatMessage> rows = _store.Query(
+            // Topics are sealed, so the topic filter runs here, on the opened rows, newest first.
+            List<ChatMessage> rows = _store.QueryFirst(limit,
                 "SELECT m.id, m.account, COALESCE(c.alias, m.account), m.topic, m.sent_at, m.text, m.direction, m.status " +
                 "FROM messages m JOIN channel_messages cm ON cm.id = m.id LEFT JOIN contacts c ON c.account = m.account " +
-                "WHERE cm.channel = $ch AND ($t IS NULL OR m.topic = $t) ORDER BY m.seq DESC LIMIT $n",
+                "WHERE cm.channel = $ch ORDER BY m.seq DESC LIMIT $n",
                 r =>
                 {
+                    string? rowTopic = _store.UnsealText(TopicPlace, r.GetValue(3));
+                    if (topic is not null && rowTopic != topic)
+                    {
+                        return null;
+                    }
                     string direction = r.GetString(6);
                     string alias = direction == "out" ? me.Name : r.GetString(2);
                     return new ChatMessage(r.GetString(0), r.GetString(1), alias, alias,
-                        r.IsDBNull(3) ? null : r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
-                        r.GetString(5), direction, r.GetString(7), channelName);
+                        rowTopic, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+                        _store.UnsealText(TextPlace, r.GetValue(5))!, direction, r.GetString(7), channelName);
                 },
-                ("$ch", id), ("$t", topic), ("$n", limit));
+                ("$ch", id), ("$n", topic is null ? limit : -1));
             rows.Reverse();
             return rows;
         }
@@ -265,22 +278,23 @@ public sealed partial class BackchannelClient
         {
             _store.Transaction(() =>
             {
-                List<(string Channel, string Account)> missing = _store.Query(
+                List<(string Channel, string Account)> shared = _store.Query(
                     "SELECT m.channel, m.account FROM channel_members m " +
                     "WHERE m.account <> $me AND m.account IN (SELECT account FROM contacts WHERE changed_key IS NULL) " +
-                    "AND m.channel IN (SELECT channel FROM channel_members WHERE account = $me) " +
-                    "AND NOT EXISTS (SELECT 1 FROM channel_key_sent k WHERE k.channel = m.channel AND k.account = m.account)",
+                    "AND m.channel IN (SELECT channel FROM channel_members WHERE account = $me)",
                     r => (r.GetString(0), r.GetString(1)), ("$me", me.Account));
-                foreach ((string channel, string account) in missing)
+                foreach ((string channel, string account) in shared)
                 {
-                    if (SessionDevices(account).Count == 0)
+                    // Sender keys are per (account, device, channel): each device of a member gets ours once.
+                    List<int> devices = SessionDevices(account).Where(d => !KeySent(channel, account, d)).ToList();
+                    if (devices.Count == 0)
                     {
                         continue;
                     }
                     byte[] distribution = _crypto.GroupDistribution(me.Account, me.Device, Guid.Parse(channel));
                     try
                     {
-                        EnqueueLocked(account, new Envelope
+                        EnqueueToDevicesLocked(account, devices, new Envelope
                         {
                             Id = NewId(), Kind = Envelope.KindSenderKey, SentAt = Now(), Channel = channel, Distribution = distribution,
                         });
@@ -290,7 +304,11 @@ public sealed partial class BackchannelClient
                         OnNotice($"Could not send our channel key to a member ({f.Kind}); sending to them is retried later.");
                         continue;
                     }
-                    _store.Execute("INSERT OR IGNORE INTO channel_key_sent(channel, account) VALUES($c, $a)", ("$c", channel), ("$a", account));
+                    foreach (int device in devices)
+                    {
+                        _store.Execute("INSERT OR IGNORE INTO channel_key_devices(channel, account, device) VALUES($c, $a, $d)",
+                            ("$c", channel), ("$a", account), ("$d", device));
+                    }
                 }
             });
         }
@@ -376,17 +394,26 @@ public sealed partial class BackchannelClient
                 unique = $"{name}-{i}";
             }
             _store.Execute("INSERT INTO channels(id, name, created_at) VALUES($id, $n, $t)", ("$id", id), ("$n", unique), ("$t", Now()));
-            OnNotice($"You were added to the channel \"{unique}\".");
+            OnNotice(sender == me.Account
+                ? $"The channel \"{unique}\" was created on another of your devices."
+                : $"You were added to the channel \"{unique}\".");
         }
         List<string> removed = current.Where(a => !incoming.Contains(a)).ToList();
         _store.Execute("DELETE FROM channel_members WHERE channel = $c", ("$c", id));
         foreach (ChannelMemberEntry m in entries)
         {
             InsertMember(id, m.Account, ValidateName(m.Name, "member name"), m.IdentityKey);
+            // A member's access key, vouched for like its identity key, lets us send it sealed without an invite. One
+            // we already hold (from its own invite or introduction) is kept; a wrong one only costs a fallback to
+            // unsealed delivery (the relay answers 401).
+            if (m.Account != me.Account && m.AccessKey is { Length: AccessKeyLength } && AccessKeyOfLocked(m.Account) is null)
+            {
+                SaveAccessKeyLocked(m.Account, m.AccessKey);
+            }
         }
         if (!incoming.Contains(me.Account))
         {
-            _store.Execute("DELETE FROM channel_key_sent WHERE channel = $c", ("$c", id));
+            _store.Execute("DELETE FROM channel_key_devices WHERE channel = $c", ("$c", id));
             OnNotice($"You were removed from the channel \"{ChannelName(id)}\".");
         }
         else if (removed.Count > 0)
@@ -411,6 +438,10 @@ public sealed partial class BackchannelClient
         try
         {
             _crypto.GroupProcess(sender, device, envelope.Distribution!);
+            if (!KeySent(id, sender, device))
+            {
+                _channelsDirty = true; // a device we have not given our key yet (newly linked): give it
+            }
             return true;
         }
         catch (CryptoFailure f)
@@ -440,8 +471,8 @@ public sealed partial class BackchannelClient
         int added = _store.Execute(
             "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
             "VALUES($id, $a, 'in', $topic, $text, $sent, $now, $s)",
-            ("$id", envelope.Id), ("$a", sender.Account), ("$topic", topic),
-            ("$text", envelope.Text), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
+            ("$id", envelope.Id), ("$a", sender.Account), ("$topic", _store.SealText(TopicPlace, topic)),
+            ("$text", _store.SealText(TextPlace, envelope.Text)), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
         if (added == 0)
         {
             return null;
@@ -461,7 +492,7 @@ public sealed partial class BackchannelClient
         {
             _crypto.DropSenderKeys(account, distribution);
         }
-        _store.Execute("DELETE FROM channel_key_sent WHERE channel = $c", ("$c", id));
+        _store.Execute("DELETE FROM channel_key_devices WHERE channel = $c", ("$c", id));
     }
 
     /// <summary>Queues the channel's whole member list (with vouched identity keys) to each of <paramref name="recipients"/>.</summary>
@@ -471,8 +502,13 @@ public sealed partial class BackchannelClient
             "SELECT account, name, identity_key FROM channel_members WHERE channel = $c ORDER BY account",
             r => new ChannelMemberEntry(r.GetString(0), r.GetString(1), (byte[])r[2]), ("$c", id));
         AccountInfo me = Account;
-        entries = entries.Select(e => e.Account == me.Account ? e with { Name = me.Name } : e).ToList();
-        foreach (string account in recipients.Distinct())
+        byte[]? ownAccessKey = _store.GetMeta(MetaKeys.AccessKey);
+        entries = entries.Select(e => e.Account == me.Account
+            ? e with { Name = me.Name, AccessKey = ownAccessKey }
+            : e with { AccessKey = AccessKeyOfLocked(e.Account) }).ToList();
+        // Our own other devices get the list too, so that a change made here shows on each of them.
+        IEnumerable<string> all = SessionDevices(me.Account).Count > 0 ? recipients.Append(me.Account) : recipients;
+        foreach (string account in all.Distinct())
         {
             EnqueueLocked(account, new Envelope
             {
@@ -488,8 +524,17 @@ public sealed partial class BackchannelClient
     private HashSet<string> MemberAccounts(string id) =>
         _store.Query("SELECT account FROM channel_members WHERE channel = $c", r => r.GetString(0), ("$c", id)).ToHashSet(StringComparer.Ordinal);
 
-    private bool KeySent(string channel, string account) =>
-        _store.Scalar("SELECT 1 FROM channel_key_sent WHERE channel = $c AND account = $a", ("$c", channel), ("$a", account)) is not null;
+    private bool KeySent(string channel, string account, int device) =>
+        _store.Scalar("SELECT 1 FROM channel_key_devices WHERE channel = $c AND account = $a AND device = $d",
+            ("$c", channel), ("$a", account), ("$d", device)) is not null;
+
+    private List<string> MembersOf(string id)
+    {
+        lock (_gate)
+        {
+            return [.. MemberAccounts(id)];
+        }
+    }
 
     private List<int> SessionDevices(string account) =>
         _store.Query("SELECT device FROM sessions WHERE name = $a ORDER BY device", r => (int)r.GetInt64(0), ("$a", account));

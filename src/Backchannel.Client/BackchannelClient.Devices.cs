@@ -63,7 +63,7 @@ public sealed partial class BackchannelClient
 
     private sealed record ProvisioningPayload(
         string Account, byte[] IdentityKeyPair, string LinkToken, string Name, byte[]? TrustRoot, byte[]? AccessKey,
-        IReadOnlyList<ProvisionedContact> Contacts, string? RelayPin = null)
+        IReadOnlyList<ProvisionedContact> Contacts, string? RelayPin = null, IReadOnlyList<ProvisionedChannel>? Channels = null)
     {
         public override string ToString() => nameof(ProvisioningPayload);
     }
@@ -152,6 +152,7 @@ public sealed partial class BackchannelClient
                 return new LinkDeviceRequest(account, payload.LinkToken, credential, registrationId, deviceName,
                     signed, lastResort, preKeys, kyber);
             });
+            CryptographicOperations.ZeroMemory(payload.IdentityKeyPair); // sealed in the store now
         }
         RegisterResponse linked;
         try
@@ -214,10 +215,12 @@ public sealed partial class BackchannelClient
                         SaveAccessKeyLocked(contactAccount, contactKey);
                     }
                 }
+                StoreProvisionedChannelsLocked(payload.Channels ?? []);
             });
         }
         _relay?.Dispose();
         _relay = null;
+        await AnnounceLinkedDeviceAsync(ct).ConfigureAwait(false);
         return Account;
     }
 
@@ -250,9 +253,11 @@ public sealed partial class BackchannelClient
                 .Select(c => new ProvisionedContact(c.Alias, c.Account, c.IdentityKey, c.Verified, AccessKeyOfLocked(c.Account)))
                 .ToList();
             payload = new ProvisioningPayload(me.Account, _store.GetMeta(MetaKeys.IdentityKeyPair)!, token.Token, me.Name,
-                trustRoot, _store.GetMeta(MetaKeys.AccessKey), contacts, _store.GetMetaString(MetaKeys.RelayPin));
+                trustRoot, _store.GetMeta(MetaKeys.AccessKey), contacts, _store.GetMetaString(MetaKeys.RelayPin), ProvisionedChannelsLocked());
         }
+        List<int> before = await OwnDeviceIdsAsync(ct).ConfigureAwait(false);
         byte[] sealedMessage = SealProvisioning(id, key, payload);
+        CryptographicOperations.ZeroMemory(payload.IdentityKeyPair);
         try
         {
             await Relay().PutProvisioningAsync(id, sealedMessage, ct).ConfigureAwait(false);
@@ -266,6 +271,7 @@ public sealed partial class BackchannelClient
         {
             throw Translate(e);
         }
+        await CopyHistoryToNewDeviceAsync(before, ct).ConfigureAwait(false);
     }
 
     /// <summary>This account's devices as the relay lists them.</summary>
@@ -286,11 +292,11 @@ public sealed partial class BackchannelClient
     /// <summary>Removes a device of this account; its credential stops working at once.</summary>
     public async Task RemoveDeviceAsync(int device, CancellationToken ct = default)
     {
-        _ = Account;
         if (device is < 1 or > 127)
         {
             throw new BackchannelException(ErrorKinds.BadRequest, "A device id is 1 to 127.");
         }
+        AccountInfo me = Account;
         try
         {
             await Relay().RemoveDeviceAsync(device, ct).ConfigureAwait(false);
@@ -306,6 +312,15 @@ public sealed partial class BackchannelClient
         catch (Exception e)
         {
             throw Translate(e);
+        }
+        // Nothing more goes to it from here: no transcripts, channel changes or history.
+        lock (_deviceRefreshes)
+        {
+            _deviceRefreshes.Remove(me.Account);
+        }
+        lock (_gate)
+        {
+            _store.Execute("DELETE FROM sessions WHERE name = $a AND device = $d", ("$a", me.Account), ("$d", device));
         }
     }
 
@@ -351,9 +366,17 @@ public sealed partial class BackchannelClient
         lock (_gate)
         {
             known = _store.Query("SELECT device FROM sessions WHERE name = $a", r => (int)r.GetInt64(0), ("$a", contact.Account));
-            foreach (int gone in known.Except(current))
+            List<int> removed = known.Except(current).ToList();
+            if (removed.Count > 0)
             {
-                _store.Execute("DELETE FROM sessions WHERE name = $a AND device = $d", ("$a", contact.Account), ("$d", gone));
+                _store.Transaction(() =>
+                {
+                    foreach (int gone in removed)
+                    {
+                        _store.Execute("DELETE FROM sessions WHERE name = $a AND device = $d", ("$a", contact.Account), ("$d", gone));
+                    }
+                    RotateForRemovedDevicesLocked(contact.Account, removed);
+                });
             }
         }
         foreach (int device in current.Except(known))
@@ -435,7 +458,7 @@ public sealed partial class BackchannelClient
         int added = _store.Execute(
             "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
             "VALUES($id, $a, 'out', $topic, $text, $sent, $now, $s)",
-            ("$id", transcript.Id), ("$a", to), ("$topic", topic), ("$text", transcript.Text),
+            ("$id", transcript.Id), ("$a", to), ("$topic", _store.SealText(TopicPlace, topic)), ("$text", _store.SealText(TextPlace, transcript.Text)),
             ("$sent", transcript.SentAt), ("$now", Now()), ("$s", MessageStatus.Sent));
         return added == 1
             ? new ChatMessage(transcript.Id, to, contact.Alias, Account.Name, topic,
@@ -443,7 +466,7 @@ public sealed partial class BackchannelClient
             : null;
     }
 
-    private static (Uri Relay, string Id, ECPublicKey Key) ParseLinkCode(string code)
+    internal static (Uri Relay, string Id, ECPublicKey Key) ParseLinkCode(string code)
     {
         string s = (code ?? "").Trim();
         if (s.StartsWith(LinkCodePrefix, StringComparison.Ordinal) && s.Length <= MaxLinkCodeLength)
@@ -512,7 +535,15 @@ public sealed partial class BackchannelClient
                     Encoding.UTF8.GetBytes(link.Id));
             }
             CryptographicOperations.ZeroMemory(key);
-            ProvisioningPayload? payload = JsonSerializer.Deserialize<ProvisioningPayload>(plaintext, ProvisioningJson);
+            ProvisioningPayload? payload;
+            try
+            {
+                payload = JsonSerializer.Deserialize<ProvisioningPayload>(plaintext, ProvisioningJson);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plaintext); // it holds the identity private key
+            }
             if (payload is null || !Guid.TryParse(payload.Account, out _) || string.IsNullOrEmpty(payload.LinkToken)
                 || payload.IdentityKeyPair is null || payload.Name is null)
             {

@@ -75,7 +75,7 @@ public sealed partial class BackchannelClient
                         _store.Execute(
                             "INSERT INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                             "VALUES($id, $a, 'out', $topic, $text, $sent, $sent, $s)",
-                            ("$id", envelope.Id), ("$a", contact.Account), ("$topic", topic), ("$text", text),
+                            ("$id", envelope.Id), ("$a", contact.Account), ("$topic", _store.SealText(TopicPlace, topic)), ("$text", _store.SealText(TextPlace, text)),
                             ("$sent", envelope.SentAt), ("$s", MessageStatus.Queued));
                     });
                 }
@@ -178,6 +178,12 @@ public sealed partial class BackchannelClient
                     }
                     catch (RelayProblemException single)
                     {
+                        if (single.Status == System.Net.HttpStatusCode.NotFound
+                            && await ForgetRemovedDeviceAsync(m.To, m.Device, ct).ConfigureAwait(false))
+                        {
+                            MarkDelivered([seq], failed: false); // that device is gone: there is nothing to deliver to
+                            continue;
+                        }
                         MarkDelivered([seq], failed: true);
                         OnNotice($"A message could not be delivered and is marked failed: {single.Message}");
                     }
@@ -393,15 +399,18 @@ public sealed partial class BackchannelClient
                     MarkReceived(m.Id);
                     return true;
                 }
-                if (envelope.Kind == Envelope.KindTranscript)
+                if (envelope.Kind is Envelope.KindTranscript or Envelope.KindHistory || source == Account.Account)
                 {
-                    // Only our own other devices may tell us what we sent.
+                    // Only our own other devices may tell us what we sent, copy history or change our channels.
                     if (source != Account.Account)
                     {
-                        OnNotice("Dropped a sent transcript that did not come from this account's own device.");
+                        OnNotice("Dropped a transcript or history page that did not come from this account's own device.");
                         return false;
                     }
-                    shown = StoreTranscriptLocked(envelope);
+                    if (!ApplyFromOwnDeviceLocked(envelope, out shown))
+                    {
+                        return false;
+                    }
                     MarkReceived(m.Id);
                     return true;
                 }
@@ -460,8 +469,8 @@ public sealed partial class BackchannelClient
                     int added = _store.Execute(
                         "INSERT OR IGNORE INTO messages(id, account, direction, topic, text, sent_at, received_at, status) " +
                         "VALUES($id, $a, 'in', $topic, $text, $sent, $now, $s)",
-                        ("$id", envelope.Id), ("$a", source), ("$topic", NormaliseTopicOrNull(envelope.Topic)),
-                        ("$text", envelope.Text), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
+                        ("$id", envelope.Id), ("$a", source), ("$topic", _store.SealText(TopicPlace, NormaliseTopicOrNull(envelope.Topic))),
+                        ("$text", _store.SealText(TextPlace, envelope.Text)), ("$sent", envelope.SentAt), ("$now", Now()), ("$s", MessageStatus.Received));
                     if (added == 1)
                     {
                         shown = new ChatMessage(envelope.Id, source, known.Alias, known.Alias, NormaliseTopicOrNull(envelope.Topic),
@@ -556,6 +565,11 @@ public sealed partial class BackchannelClient
         _store.Execute("UPDATE contacts SET changed_key = $k, verified = 0 WHERE account = $a",
             ("$k", newKey ?? []), ("$a", contact.Account));
 
+    /// <summary>Where message text and topics are sealed in the store (the associated data of their encryption).</summary>
+    private const string TextPlace = "messages.text";
+
+    private const string TopicPlace = "messages.topic";
+
     /// <summary>Local history, newest <paramref name="limit"/> returned oldest first.</summary>
     public IReadOnlyList<ChatMessage> Read(string? alias = null, string? topic = null, int limit = 50)
     {
@@ -568,23 +582,39 @@ public sealed partial class BackchannelClient
         }
         lock (_gate)
         {
-            List<ChatMessage> rows = _store.Query(
+            // Topics are sealed, so the topic filter runs here, on the opened rows, newest first.
+            List<ChatMessage> rows = _store.QueryFirst(limit,
                 "SELECT m.id, m.account, COALESCE(c.alias, m.account), m.topic, m.sent_at, m.text, m.direction, m.status " +
                 "FROM messages m LEFT JOIN contacts c ON c.account = m.account " +
-                "WHERE ($a IS NULL OR m.account = $a) AND ($t IS NULL OR m.topic = $t) " +
+                "WHERE ($a IS NULL OR m.account = $a) " +
                 "AND m.id NOT IN (SELECT id FROM channel_messages) ORDER BY m.seq DESC LIMIT $n",
                 r =>
                 {
+                    string? rowTopic = _store.UnsealText(TopicPlace, r.GetValue(3));
+                    if (topic is not null && rowTopic != topic)
+                    {
+                        return null;
+                    }
                     string direction = r.GetString(6);
                     string contactAlias = r.GetString(2);
                     return new ChatMessage(r.GetString(0), r.GetString(1), contactAlias, direction == "out" ? me.Name : contactAlias,
-                        r.IsDBNull(3) ? null : r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
-                        r.GetString(5), direction, r.GetString(7));
+                        rowTopic, DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+                        _store.UnsealText(TextPlace, r.GetValue(5))!, direction, r.GetString(7));
                 },
-                ("$a", account), ("$t", topic), ("$n", limit));
+                ("$a", account), ("$n", topic is null ? limit : -1));
             rows.Reverse();
             return rows;
         }
+    }
+
+    /// <summary>Encrypts <paramref name="envelope"/> for every device of <paramref name="account"/> we have a session with and delivers it (tests: hostile peers).</summary>
+    internal async Task SendEnvelopeAsync(string account, Envelope envelope, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            _store.Transaction(() => EnqueueLocked(account, envelope));
+        }
+        await FlushOutboxAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Whether a protocol session with that account exists (tests).</summary>
@@ -630,6 +660,35 @@ public sealed partial class BackchannelClient
             });
             return plaintext;
         }
+    }
+
+    /// <summary>
+    /// The relay messages waiting for this device that <paramref name="sender"/> sent as sender-key (channel) messages,
+    /// unsealing the sealed ones with our identity, as (relay message, inner SenderKeyMessage); nothing is stored (tests).
+    /// </summary>
+    internal async Task<IReadOnlyList<(IncomingMessageDto Message, byte[] SenderKeyMessage)>> PeekChannelMessagesFromAsync(string sender, CancellationToken ct = default)
+    {
+        var found = new List<(IncomingMessageDto, byte[])>();
+        foreach (IncomingMessageDto m in await PeekRelayAsync(ct).ConfigureAwait(false))
+        {
+            if (!m.Sealed)
+            {
+                if (m.Type == SenderKeyMessageType && m.Source == sender)
+                {
+                    found.Add((m, m.Content));
+                }
+                continue;
+            }
+            lock (_gate)
+            {
+                Backchannel.Protocol.SealedSenderContent inner = _crypto.OpenSealedLayer(m.Content);
+                if (inner.CiphertextType == SenderKeyMessageType && inner.SenderUuid == sender)
+                {
+                    found.Add((m, inner.Content));
+                }
+            }
+        }
+        return found;
     }
 
     /// <summary>One-time prekeys the relay has left for this device (tests, diagnostics).</summary>
@@ -729,10 +788,13 @@ public sealed partial class BackchannelClient
     }
 
     /// <summary>Encrypts <paramref name="envelope"/> for every known device of the account and queues it.</summary>
-    private void EnqueueLocked(string account, Envelope envelope)
+    private void EnqueueLocked(string account, Envelope envelope) =>
+        EnqueueToDevicesLocked(account, SessionDevices(account), envelope);
+
+    /// <summary>Encrypts <paramref name="envelope"/> for the given devices of the account (each with a session) and queues it.</summary>
+    private void EnqueueToDevicesLocked(string account, List<int> devices, Envelope envelope, string? outboxId = null)
     {
         byte[] plaintext = envelope.ToPaddedBytes();
-        List<int> devices = _store.Query("SELECT device FROM sessions WHERE name = $a ORDER BY device", r => (int)r.GetInt64(0), ("$a", account));
         if (devices.Count == 0)
         {
             throw new CryptoFailure(CryptoFailureKind.NoSession, "No session with that contact.", new InvalidOperationException());
@@ -742,7 +804,7 @@ public sealed partial class BackchannelClient
             (int type, byte[] body) = _crypto.Encrypt(account, device, plaintext);
             _store.Execute(
                 "INSERT INTO outbox(id, device, to_account, type, content, created_at) VALUES($id, $d, $to, $type, $c, $t)",
-                ("$id", envelope.Id), ("$d", device), ("$to", account), ("$type", type), ("$c", body), ("$t", Now()));
+                ("$id", outboxId ?? envelope.Id), ("$d", device), ("$to", account), ("$type", type), ("$c", body), ("$t", Now()));
         }
         CryptographicOperations.ZeroMemory(plaintext);
     }

@@ -19,10 +19,13 @@ public sealed partial class BackchannelClient
 
     private void SaveAccessKeyLocked(string account, byte[] accessKey) =>
         _store.Execute("INSERT INTO contact_access(account, access_key) VALUES($a, $k) " +
-            "ON CONFLICT(account) DO UPDATE SET access_key = excluded.access_key", ("$a", account), ("$k", accessKey));
+            "ON CONFLICT(account) DO UPDATE SET access_key = excluded.access_key", ("$a", account),
+            ("$k", _store.Seal(AccessKeyPlace, accessKey)));
 
     private byte[]? AccessKeyOfLocked(string account) =>
-        _store.Blob("SELECT access_key FROM contact_access WHERE account = $a", ("$a", account));
+        _store.Unseal(AccessKeyPlace, _store.Scalar("SELECT access_key FROM contact_access WHERE account = $a", ("$a", account)));
+
+    private const string AccessKeyPlace = "contact_access.access_key";
 
     /// <summary>The pinned trust root, fetched and pinned the first time; null when the relay cannot be asked now.</summary>
     private async Task<byte[]?> TrustRootAsync(CancellationToken ct)

@@ -53,17 +53,51 @@ public sealed partial class BackchannelClient : IDisposable
 
     public string Home { get; }
 
-    /// <summary>Opens (creating if needed) the store under <paramref name="home"/>.</summary>
-    public static BackchannelClient Open(string home, TimeProvider? time = null, HttpMessageHandler? handler = null)
+    /// <summary>Opens (creating if needed) the store under <paramref name="home"/>; a passphrase-protected store fails with <c>PassphraseRequired</c>.</summary>
+    public static BackchannelClient Open(string home, TimeProvider? time = null, HttpMessageHandler? handler = null) =>
+        Open(home, new ClientOpenOptions { Time = time, Handler = handler });
+
+    /// <summary>
+    /// Opens (creating if needed) the store under <paramref name="home"/>. A store protected by a passphrase is unlocked
+    /// with <see cref="ClientOpenOptions.Passphrase"/> (<c>PassphraseRequired</c> without one, <c>WrongPassphrase</c>
+    /// when it does not fit; nothing is changed either way); a new store is protected by the passphrase it gives for
+    /// <see cref="PassphrasePurpose.New"/>, if any.
+    /// </summary>
+    public static BackchannelClient Open(string home, ClientOpenOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         string full = Path.GetFullPath(home);
         try
         {
-            return new BackchannelClient(full, LocalStore.Open(full), time ?? TimeProvider.System, handler);
+            return new BackchannelClient(full, LocalStore.Open(full, options.Passphrase), options.Time ?? TimeProvider.System, options.Handler);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             throw new BackchannelException(ErrorKinds.BadRequest, $"Cannot open the Backchannel home {full}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Whether the store's key is wrapped under a passphrase (else it sits in <c>store.key</c>, owner-only).</summary>
+    public bool IsPassphraseProtected
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store.IsPassphraseProtected;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Protects the store with <paramref name="passphrase"/> from now on (replacing any earlier one), or with none when it
+    /// is null. Only the key file is rewritten (atomically); the sealed data stays as it is.
+    /// </summary>
+    public void SetPassphrase(string? passphrase)
+    {
+        lock (_gate)
+        {
+            _store.SetPassphrase(passphrase);
         }
     }
 
@@ -130,6 +164,7 @@ public sealed partial class BackchannelClient : IDisposable
                 _store.SetMeta(MetaKeys.AccessKey, accessKey);
                 return new RegisterRequest(credential, identity.RegistrationId, identity.PublicKey, signed, lastResort, preKeys, kyber, accessKey);
             });
+            CryptographicOperations.ZeroMemory(identity.KeyPair); // sealed in the store now; no plaintext copy lingers
         }
         var client = new RelayClient(relay, _handler, pin);
         RegisterResponse registered;
@@ -516,6 +551,7 @@ public sealed partial class BackchannelClient : IDisposable
     public void Dispose()
     {
         _relay?.Dispose();
+        _protocol.Dispose();
         _store.Dispose();
     }
 }

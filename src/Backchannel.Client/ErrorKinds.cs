@@ -25,4 +25,11 @@ public static class ErrorKinds
     public const string NotMember = "NotMember";
     public const string BadRequest = "BadRequest";
     public const string LinkTimeout = "LinkTimeout";
+
+    /// <summary>The store is protected by a passphrase and none was given (non-interactive).</summary>
+    public const string PassphraseRequired = "PassphraseRequired";
+    public const string WrongPassphrase = "WrongPassphrase";
+
+    /// <summary>The store's key file is missing or foreign, or a sealed value in the store was altered.</summary>
+    public const string StoreUnreadable = "StoreUnreadable";
 }

@@ -49,13 +49,17 @@ public sealed class SessionCipher
         }
 
         var index = state.SenderChainIndex;
-        byte[] ciphertext;
         SignalMessage message;
-        using (var keys = ChainKey.MessageKeys(state.SenderChainKey, index))
+        Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        try
         {
-            ciphertext = AesCbc.Encrypt(keys.CipherKey, keys.Iv, plaintext);
-            message = SignalMessage.Create(keys.MacKey, state.SenderRatchet.PublicKey, index, state.PreviousCounter, ciphertext,
-                state.LocalIdentity, state.RemoteIdentity);
+            ChainKey.MessageKeys(state.SenderChainKey, keys);
+            message = SignalMessage.Encrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), MessageKeys.MacKeyOf(keys),
+                state.SenderRatchet.PublicKey, index, state.PreviousCounter, plaintext, state.LocalIdentity, state.RemoteIdentity);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(keys);
         }
 
         CiphertextMessage result;
@@ -76,9 +80,7 @@ public sealed class SessionCipher
         }
         _store.SaveIdentity(_remote, state.RemoteIdentity);
 
-        var old = state.SenderChainKey;
-        state.SenderChainKey = ChainKey.Next(old);
-        CryptographicOperations.ZeroMemory(old);
+        ChainKey.Advance(state.SenderChainKey);
         state.SenderChainIndex = index + 1;
         _store.StoreSession(_remote, record);
         return result;
@@ -97,7 +99,8 @@ public sealed class SessionCipher
 
     private byte[] DecryptSignalMessage(ReadOnlySpan<byte> bytes)
     {
-        var message = SignalMessage.Parse(bytes);
+        // Read in place: the caller's bytes are not copied.
+        var message = SignalMessageView.Parse(bytes);
         var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
         var plaintext = DecryptWithRecord(record, message);
         var state = record.Current!;
@@ -128,7 +131,7 @@ public sealed class SessionCipher
             newState = true;
         }
 
-        var plaintext = DecryptWithRecord(record, message.Message);
+        var plaintext = DecryptWithRecord(record, message.Message.View);
         if (newState)
         {
             // May refuse a replay on a last-resort Kyber key; nothing has been stored yet.
@@ -152,10 +155,9 @@ public sealed class SessionCipher
         }
         for (var i = 0; i < record.Previous.Count; i++)
         {
-            var state = record.Previous[i];
-            if (state.Version == message.Version && baseKey.SequenceEqual(state.AliceBaseKey))
+            if (record.Previous.Matches(i, message.Version, baseKey))
             {
-                record.PromotePrevious(i, state);
+                record.PromotePrevious(i, record.Previous[i]);
                 return true;
             }
         }
@@ -190,7 +192,7 @@ public sealed class SessionCipher
     }
 
     // Tries the current state, then each archived state; the first that decrypts becomes current (FACTS §4.8).
-    private static byte[] DecryptWithRecord(SessionRecord record, SignalMessage message)
+    private static byte[] DecryptWithRecord(SessionRecord record, SignalMessageView message)
     {
         if (record.Current is { } current)
         {
@@ -233,7 +235,7 @@ public sealed class SessionCipher
     /// Decrypts with one state. Everything is computed on locals and applied to the state only after the MAC
     /// and the body check out, so a failure leaves the state untouched.
     /// </summary>
-    private static byte[] DecryptWithState(SessionState state, SignalMessage message)
+    private static byte[] DecryptWithState(SessionState state, SignalMessageView message)
     {
         if (message.Version != state.Version)
         {
@@ -243,14 +245,16 @@ public sealed class SessionCipher
         var chain = state.FindReceiverChain(message.RatchetKey);
         byte[]? newRoot = null, newSendChain = null, newReceiveChain = null;
         ECKeyPair? newSender = null;
+        ECPublicKey? theirRatchetKey = null;
         byte[] chainKey;
         uint chainIndex;
         if (chain is null)
         {
             // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5).
-            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchet.PrivateKey, message.RatchetKey);
+            theirRatchetKey = ECPublicKey.Deserialize(message.RatchetKey);
+            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchet.PrivateKey, theirRatchetKey);
             newSender = ECKeyPair.Generate();
-            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey, message.RatchetKey);
+            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey, theirRatchetKey);
             CryptographicOperations.ZeroMemory(root1);
             newReceiveChain = receiveChain;
             chainKey = receiveChain;
@@ -263,95 +267,132 @@ public sealed class SessionCipher
         }
 
         var counter = message.Counter;
-        var seed = new byte[32];
-        var skipped = new List<(uint, byte[])>();
-        byte[]? nextChainKey = null;
+        // Key material of this message lives on the stack and is wiped on every path out.
+        Span<byte> seed = stackalloc byte[32];
+        Span<byte> nextChainKey = stackalloc byte[ChainKey.Length];
+        Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        List<(uint, byte[])>? skipped = null;
         var usedSkipped = false;
-        if (counter < chainIndex)
-        {
-            var stored = chain?.SkippedSeeds.Find(s => s.Index == counter).Seed
-                ?? throw new DuplicatedMessageException($"message with counter {counter} already received");
-            stored.CopyTo(seed, 0);
-            usedSkipped = true;
-        }
-        else
-        {
-            if (counter - chainIndex > Constants.MaxForwardJumps)
-            {
-                throw new InvalidMessageException("message from too far into the future");
-            }
-            var ck = chainKey;
-            for (var i = chainIndex; i < counter; i++)
-            {
-                // Only the newest MaxMessageKeys seeds can survive the cap, so older ones are not kept.
-                if (counter - i <= Constants.MaxMessageKeys)
-                {
-                    var skippedSeed = new byte[32];
-                    ChainKey.MessageKeySeed(ck, skippedSeed);
-                    skipped.Add((i, skippedSeed));
-                }
-                var next = ChainKey.Next(ck);
-                if (!ReferenceEquals(ck, chainKey))
-                {
-                    CryptographicOperations.ZeroMemory(ck);
-                }
-                ck = next;
-            }
-            ChainKey.MessageKeySeed(ck, seed);
-            nextChainKey = ChainKey.Next(ck);
-            if (!ReferenceEquals(ck, chainKey))
-            {
-                CryptographicOperations.ZeroMemory(ck);
-            }
-        }
-
+        var applied = false;
         byte[] plaintext;
-        using (var keys = MessageKeys.FromSeed(seed, counter))
+        try
         {
-            CryptographicOperations.ZeroMemory(seed);
-            if (!message.VerifyMac(state.RemoteIdentity, state.LocalIdentity, keys.MacKey))
+            if (counter < chainIndex)
+            {
+                var stored = chain?.FindSkipped(counter)
+                    ?? throw new DuplicatedMessageException($"message with counter {counter} already received");
+                stored.CopyTo(seed);
+                usedSkipped = true;
+            }
+            else
+            {
+                if (counter - chainIndex > Constants.MaxForwardJumps)
+                {
+                    throw new InvalidMessageException("message from too far into the future");
+                }
+                chainKey.CopyTo(nextChainKey);
+                for (var i = chainIndex; i < counter; i++)
+                {
+                    // Only the newest MaxMessageKeys seeds can survive the cap, so older ones are not kept.
+                    if (counter - i <= Constants.MaxMessageKeys)
+                    {
+                        var skippedSeed = new byte[32];
+                        ChainKey.MessageKeySeed(nextChainKey, skippedSeed);
+                        (skipped ??= []).Add((i, skippedSeed));
+                    }
+                    ChainKey.Advance(nextChainKey);
+                }
+                ChainKey.MessageKeySeed(nextChainKey, seed);
+                ChainKey.Advance(nextChainKey);
+            }
+
+            MessageKeys.Derive(seed, keys);
+            if (!message.VerifyMac(state.RemoteIdentity, state.LocalIdentity, MessageKeys.MacKeyOf(keys)))
             {
                 throw new InvalidMessageException("MAC verification failed");
             }
-            plaintext = AesCbc.Decrypt(keys.CipherKey, keys.Iv, message.Ciphertext);
-        }
+            plaintext = AesCbc.Decrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), message.Ciphertext);
 
-        // Success: apply the changes.
-        if (chain is null)
-        {
-            CryptographicOperations.ZeroMemory(state.RootKey);
-            state.RootKey = newRoot!;
-            chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain!);
-            state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
-            state.SenderRatchet.Dispose();
-            state.SenderRatchet = newSender!;
-            CryptographicOperations.ZeroMemory(state.SenderChainKey);
-            state.SenderChainKey = newSendChain!;
-            state.SenderChainIndex = 0;
-        }
-        if (usedSkipped)
-        {
-            var taken = chain.TakeSkipped(counter);
-            if (taken is not null)
+            // Success: apply the changes.
+            applied = true;
+            if (chain is null)
             {
-                CryptographicOperations.ZeroMemory(taken);
+                CryptographicOperations.ZeroMemory(state.RootKey);
+                state.RootKey = newRoot!;
+                chain = state.AddReceiverChain(theirRatchetKey!, newReceiveChain!);
+                state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
+                state.SenderRatchet.Dispose();
+                state.SenderRatchet = newSender!;
+                CryptographicOperations.ZeroMemory(state.SenderChainKey);
+                state.SenderChainKey = newSendChain!;
+                state.SenderChainIndex = 0;
+            }
+            if (usedSkipped)
+            {
+                var taken = chain.TakeSkipped(counter);
+                if (taken is not null)
+                {
+                    CryptographicOperations.ZeroMemory(taken);
+                }
+            }
+            else
+            {
+                if (skipped is not null)
+                {
+                    foreach (var (index, skippedSeed) in skipped)
+                    {
+                        chain.AddSkipped(index, skippedSeed);
+                    }
+                }
+                // Overwrites the old chain key in place.
+                nextChainKey.CopyTo(chain.ChainKey);
+                chain.Index = counter + 1;
             }
         }
-        else
+        catch when (!applied)
         {
-            foreach (var (index, skippedSeed) in skipped)
-            {
-                chain.AddSkipped(index, skippedSeed);
-            }
-            if (!ReferenceEquals(chain.ChainKey, newReceiveChain))
-            {
-                CryptographicOperations.ZeroMemory(chain.ChainKey);
-            }
-            chain.ChainKey = nextChainKey!;
-            chain.Index = counter + 1;
+            // Nothing of this attempt is kept: wipe what it derived.
+            WipeSkipped(skipped);
+            WipeRatchetStep(newRoot, newSendChain, newReceiveChain, newSender);
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(nextChainKey);
+            CryptographicOperations.ZeroMemory(keys);
         }
         state.PendingPreKey = null;
         return plaintext;
+    }
+
+    // Seeds derived for a message that then failed are never stored: wipe them.
+    private static void WipeSkipped(List<(uint, byte[])>? skipped)
+    {
+        if (skipped is not null)
+        {
+            foreach (var (_, seed) in skipped)
+            {
+                CryptographicOperations.ZeroMemory(seed);
+            }
+        }
+    }
+
+    private static void WipeRatchetStep(byte[]? root, byte[]? sendChain, byte[]? receiveChain, ECKeyPair? sender)
+    {
+        if (root is not null)
+        {
+            CryptographicOperations.ZeroMemory(root);
+        }
+        if (sendChain is not null)
+        {
+            CryptographicOperations.ZeroMemory(sendChain);
+        }
+        if (receiveChain is not null)
+        {
+            CryptographicOperations.ZeroMemory(receiveChain);
+        }
+        sender?.Dispose();
     }
 
     private bool IsStale(SessionState state) =>

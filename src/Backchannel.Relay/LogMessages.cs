@@ -18,6 +18,15 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}, code {ErrorCode})")]
     public static partial void StorageUnavailable(this ILogger logger, string exceptionType, int errorCode, Exception exception);
 
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Storage is read-only: a {Method} request that needs a write was answered 503")]
+    public static partial void StorageReadOnly(this ILogger logger, string method);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Storage is read-only at start: serving what is stored; writes are answered 503 until it is writable again")]
+    public static partial void StorageReadOnlyAtStart(this ILogger logger);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Storage is read-only: expired messages are deleted once it is writable again")]
+    public static partial void ExpiryPostponedReadOnly(this ILogger logger);
+
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Unhandled exception in {Method} {Endpoint}: a bug")]
     public static partial void UnhandledException(this ILogger logger, string method, string endpoint, Exception exception);
 

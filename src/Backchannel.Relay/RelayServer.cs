@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Backchannel.Relay.Accounts;
@@ -175,7 +176,16 @@ public sealed class RelayServer : IAsyncDisposable
             logger.DatabaseReady(database.Path);
         }
 
-        await _app.Services.GetRequiredService<IStorageHealth>().CheckAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _app.Services.GetRequiredService<IStorageHealth>().CheckAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e) when (StorageErrors.IsReadOnly(e))
+        {
+            // Reads can still be served; writes are answered 503 and /health says why, until the storage is writable.
+            logger.StorageReadOnlyAtStart();
+        }
+
         SenderCertificateIssuer issuer = _app.Services.GetRequiredService<SenderCertificateIssuer>();
         logger.CertificateAuthorityReady(issuer.Created ? "created" : "loaded", issuer.Certificate.KeyId);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace Backchannel.Client.Tests;
 public sealed class DeviceTests
 {
     /// <summary>West links a second device ("west2") approved from its first; returns it.</summary>
-    private static async Task<BackchannelClient> LinkAsync(Scenario s, BackchannelClient existing, string home, string? deviceName = "laptop")
+    internal static async Task<BackchannelClient> LinkAsync(Scenario s, BackchannelClient existing, string home, string? deviceName = "laptop")
     {
         BackchannelClient fresh = s.Open(home);
         using BackchannelClient.PendingLink link = await fresh.StartLinkAsync(s.Relay.Url);

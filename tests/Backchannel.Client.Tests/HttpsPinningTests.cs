@@ -198,6 +198,35 @@ public sealed class HttpsPinningTests
     }
 
     [Fact]
+    public async Task A_device_linked_with_the_pin_keeps_it_and_works_over_https_and_one_without_is_refused()
+    {
+        await using HttpsRelay relay = await HttpsRelay.StartAsync();
+        BackchannelClient east = relay.Open("east");
+        BackchannelClient west = relay.Open("west");
+        await east.InitAsync("east", relay.Url, relay.Pin);
+        await west.InitAsync("west", relay.Url, relay.Pin);
+        await west.AcceptAsync(east.CreateInvite());
+        await east.SyncAsync();
+
+        BackchannelClient unpinned = relay.Open("east-unpinned");
+        BackchannelException refused = await Assert.ThrowsAsync<BackchannelException>(() => unpinned.StartLinkAsync(relay.Url));
+        Assert.Equal(ErrorKinds.RelayCertificateInvalid, refused.Kind);
+        Assert.False(unpinned.IsInitialised);
+
+        BackchannelClient second = relay.Open("east-2");
+        using BackchannelClient.PendingLink link = await second.StartLinkAsync(relay.Url, relay.Pin);
+        Task<AccountInfo> completing = second.CompleteLinkAsync(link, "laptop", TimeSpan.FromSeconds(30));
+        await east.ApproveAsync(link.Code);
+        Assert.Equal(east.Account.Account, (await completing).Account);
+
+        await west.SendAsync("east", "to every device, over tls");
+        Assert.Equal(["to every device, over tls"], (await second.SyncAsync()).Select(m => m.Text));
+        Assert.Equal(["to every device, over tls"], (await east.SyncAsync()).Select(m => m.Text));
+        // The linked device's own invites carry the pin, so whoever accepts them reaches the relay too.
+        Assert.Equal(relay.Pin, Invite.Parse(second.CreateInvite()).Pin);
+    }
+
+    [Fact]
     public async Task Old_invites_without_a_pin_still_parse_and_a_malformed_pin_is_refused()
     {
         await using HttpsRelay relay = await HttpsRelay.StartAsync();

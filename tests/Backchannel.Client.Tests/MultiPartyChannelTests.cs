@@ -92,11 +92,11 @@ public sealed class MultiPartyChannelTests
         // West sends after the removal; before north syncs, take the ciphertext from north's mailbox.
         await west.SendToChannelAsync("ny-channel", "after removal", "agenda");
         await east.SendToChannelAsync("ny-channel", "east after removal");
-        Relay.IncomingMessageDto leaked = Assert.Single(
-            await north.PeekRelayAsync(), m => m.Type == BackchannelClient.SenderKeyMessageType && m.Source == west.Account.Account);
-        Assert.NotNull(north.TryGroupDecrypt(west.Account.Account, 1, leaked.Content));
+        // (north and west met through the channel, so it arrives sealed; north opens the sealed layer to get it.)
+        byte[] leaked = Assert.Single(await north.PeekChannelMessagesFromAsync(west.Account.Account)).SenderKeyMessage;
+        Assert.NotNull(north.TryGroupDecrypt(west.Account.Account, 1, leaked));
         // Even holding the ciphertext, south cannot decrypt it: west's old chain is gone from use.
-        Assert.Null(south.TryGroupDecrypt(west.Account.Account, 1, leaked.Content));
+        Assert.Null(south.TryGroupDecrypt(west.Account.Account, 1, leaked));
 
         await SyncAllAsync(2, east, west, north, south);
         Assert.Equal(0, await south.PendingOnRelayAsync());
@@ -108,9 +108,9 @@ public sealed class MultiPartyChannelTests
 
         // Every remaining member rotated: north's new messages are unreadable to south too.
         await north.SendToChannelAsync("ny-channel", "north after removal");
-        Relay.IncomingMessageDto fromNorth = Assert.Single(
-            await west.PeekRelayAsync(), m => m.Type == BackchannelClient.SenderKeyMessageType && m.Source == north.Account.Account);
-        Assert.Null(south.TryGroupDecrypt(north.Account.Account, 1, fromNorth.Content));
+        byte[] fromNorth = Assert.Single(await west.PeekChannelMessagesFromAsync(north.Account.Account)).SenderKeyMessage;
+        Assert.NotNull(west.TryGroupDecrypt(north.Account.Account, 1, fromNorth));
+        Assert.Null(south.TryGroupDecrypt(north.Account.Account, 1, fromNorth));
         await SyncAllAsync(1, east, west);
         Assert.Equal("north after removal", west.ReadChannel("ny-channel")[^1].Text);
         Assert.Equal("north after removal", east.ReadChannel("ny-channel")[^1].Text);

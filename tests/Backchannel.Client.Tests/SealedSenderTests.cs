@@ -69,6 +69,45 @@ public sealed class SealedSenderTests
     }
 
     [Fact]
+    public async Task Channel_members_who_never_exchanged_invites_send_each_other_sealed_on_vouched_access_keys()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west) = await s.PairAsync();
+        BackchannelClient north = await s.NewAsync("north");
+        await north.AcceptAsync(east.CreateInvite());
+        await east.SyncAsync();
+        await east.CreateChannelAsync("talks", ["west", "north"]);
+        await west.SyncAsync();
+        await north.SyncAsync();
+        string westAccount = west.Account.Account;
+        string northAccount = north.Account.Account;
+
+        // west and north met only through the channel: whatever north sends west (its sender key, the text) is sealed.
+        await north.SendToChannelAsync("talks", "from north, sealed");
+        var toWest = RelayRowsFor(s, westAccount);
+        Assert.NotEmpty(toWest);
+        Assert.All(toWest, row =>
+        {
+            Assert.True(row.Sealed);
+            Assert.Null(row.Source);
+            Assert.DoesNotContain(row.Columns, c => c.Contains(northAccount, StringComparison.OrdinalIgnoreCase));
+        });
+        Assert.Equal(["from north, sealed"], (await west.SyncAsync()).Select(m => m.Text));
+
+        await west.SendToChannelAsync("talks", "from west, sealed");
+        var toNorth = RelayRowsFor(s, northAccount);
+        Assert.NotEmpty(toNorth);
+        Assert.All(toNorth, row =>
+        {
+            Assert.True(row.Sealed);
+            Assert.Null(row.Source);
+            Assert.DoesNotContain(row.Columns, c => c.Contains(westAccount, StringComparison.OrdinalIgnoreCase));
+        });
+        Assert.Equal(["from west, sealed"], (await north.SyncAsync()).Select(m => m.Text));
+        Assert.Equal(["from north, sealed", "from west, sealed"], (await east.SyncAsync()).Select(m => m.Text));
+    }
+
+    [Fact]
     public async Task Accept_refuses_an_invite_whose_trust_root_differs_from_the_relays()
     {
         await using Scenario s = await Scenario.StartAsync();

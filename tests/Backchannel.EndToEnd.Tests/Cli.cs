@@ -52,6 +52,8 @@ internal static class Cli
             psi.ArgumentList.Add(a);
         }
         psi.Environment.Remove("BACKCHANNEL_HOME");
+        psi.Environment.Remove("BACKCHANNEL_PASSPHRASE");
+        psi.Environment.Remove("BACKCHANNEL_NEW_PASSPHRASE");
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         return psi;

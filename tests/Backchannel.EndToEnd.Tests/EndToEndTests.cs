@@ -260,7 +260,7 @@ public sealed class EndToEndTests : IDisposable
 
     private async Task<RelayProcess> StartRelayAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
-        RelayProcess relay = await RelayProcess.StartAsync(RelayData, environment: environment);
+        RelayProcess relay = await RelayProcess.StartAsync(RelayData, new RelayProcessOptions { Environment = environment });
         _relays.Add(relay);
         return relay;
     }
@@ -312,28 +312,7 @@ public sealed class EndToEndTests : IDisposable
         RelayProcess relay = await StartRelayAsync();
         (Party east, Party west) = await PairAsync(relay);
         var laptop = new Party("west", Path.Combine(_root, "west-laptop"));
-
-        using var link = new Process
-        {
-            StartInfo = Cli.StartInfo(["--home", laptop.Home, "--json", "device", "link", "--relay", relay.Url, "--name", "laptop", "--wait", "60"]),
-        };
-        var code = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        link.ErrorDataReceived += (_, e) =>
-        {
-            int at = e.Data?.IndexOf("bcl1.", StringComparison.Ordinal) ?? -1;
-            if (at >= 0)
-            {
-                code.TrySetResult(e.Data![at..].Trim());
-            }
-        };
-        link.Start();
-        link.BeginErrorReadLine();
-        Task<string> stdout = link.StandardOutput.ReadToEndAsync();
-        string linkCode = await code.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True((await west.RunAsync("device", "approve", linkCode)).Ok().Single["approved"]!.GetValue<bool>());
-        await link.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(0, link.ExitCode);
-        JsonObject linked = JsonNode.Parse((await stdout).Trim())!.AsObject();
+        JsonObject linked = await LinkAsync(relay, west, laptop);
         Assert.Equal(2, linked["device"]!.GetValue<int>());
 
         IReadOnlyList<JsonObject> devices = (await west.RunAsync("device", "list")).Ok().JsonLines;
@@ -353,6 +332,99 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(2, (await west.RunAsync("device", "remove", "2")).Ok().Single["removed"]!.GetValue<int>());
         Cli.Result refused = await laptop.RunAsync("device", "list");
         Assert.NotEqual(0, refused.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_linked_device_shares_channels_and_history_and_a_removed_one_gets_nothing()
+    {
+        RelayProcess relay = await StartRelayAsync();
+        (Party east, Party west) = await PairAsync(relay);
+        var north = new Party("north", Path.Combine(_root, "north"));
+        await north.InitAsync(relay.Url);
+        (await north.RunAsync("accept", await east.InviteAsync())).Ok();
+        await east.SyncAsync();
+        JsonObject created = (await east.RunAsync("channel", "create", "talks", "--with", "west,north")).Ok().Single;
+        foreach (Party p in new[] { west, north, east, west, north })
+        {
+            await p.SyncAsync();
+        }
+        string before = (await west.RunAsync("send", "--channel", "talks", "before the laptop", "--topic", "agenda")).Ok().Single.Text("id");
+        Assert.Equal("sent", await east.SendAsync("west", "one to one before"));
+        foreach (Party p in new[] { east, west, north })
+        {
+            await p.SyncAsync();
+        }
+
+        // East links a laptop: it knows the channel and the history at once, and sync prints none of it as new.
+        var laptop = new Party("east", Path.Combine(_root, "east-laptop"));
+        Assert.Equal(2, (await LinkAsync(relay, east, laptop))["device"]!.GetValue<int>());
+        JsonObject channel = Assert.Single((await laptop.RunAsync("channel", "list")).Ok().JsonLines);
+        Assert.Equal((created.Text("id"), "talks"), (channel.Text("id"), channel.Text("channel")));
+        Assert.Equal(["east", "north", "west"], channel["members"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Empty(await laptop.SyncAsync());
+        JsonObject copied = Assert.Single(await laptop.ReadAsync("--channel", "talks"));
+        Assert.Equal((before, "before the laptop", "agenda", "west", "in"),
+            (copied.Text("id"), copied.Text("text"), copied.Text("topic"), copied.Text("from"), copied.Text("direction")));
+        JsonObject oneToOne = Assert.Single(await laptop.ReadAsync("west"));
+        Assert.Equal(("one to one before", "out"), (oneToOne.Text("text"), oneToOne.Text("direction")));
+        Assert.Empty(await laptop.SyncAsync());
+
+        // West writes to the channel: both of east's devices read it.
+        Assert.Equal("sent", (await west.RunAsync("send", "--channel", "talks", "to every device")).Ok().Single.Text("status"));
+        foreach (Party p in new[] { east, laptop, north })
+        {
+            JsonObject got = Assert.Single(await p.SyncAsync());
+            Assert.Equal(("to every device", "west", "talks"), (got.Text("text"), got.Text("from"), got.Text("channel")));
+        }
+
+        // The laptop writes to the channel: west and north read it, east's first device shows it as its own.
+        JsonObject fromLaptop = (await laptop.RunAsync("send", "--channel", "talks", "from the laptop")).Ok().Single;
+        Assert.Equal("sent", fromLaptop.Text("status"));
+        foreach (Party p in new[] { west, north })
+        {
+            JsonObject got = Assert.Single(await p.SyncAsync());
+            Assert.Equal(("from the laptop", "east", fromLaptop.Text("id")), (got.Text("text"), got.Text("from"), got.Text("id")));
+        }
+        JsonObject mirrored = Assert.Single(await east.SyncAsync());
+        Assert.Equal(("from the laptop", "east", fromLaptop.Text("id")), (mirrored.Text("text"), mirrored.Text("from"), mirrored.Text("id")));
+        Assert.Equal("out", Assert.Single(await east.ReadAsync("--channel", "talks"), m => m.Text("id") == fromLaptop.Text("id")).Text("direction"));
+        Assert.Equal(["before the laptop", "to every device", "from the laptop"],
+            (await laptop.ReadAsync("--channel", "talks")).Select(m => m.Text("text")));
+
+        // The laptop is removed: what is sent afterwards reaches east's first device only.
+        Assert.Equal(2, (await east.RunAsync("device", "remove", "2")).Ok().Single["removed"]!.GetValue<int>());
+        Assert.Equal("sent", (await west.RunAsync("send", "--channel", "talks", "after removal")).Ok().Single.Text("status"));
+        Assert.Equal("sent", await west.SendAsync("east", "one to one after removal"));
+        Assert.Equal(["after removal", "one to one after removal"], (await east.SyncAsync()).Select(m => m.Text("text")));
+        Assert.NotEqual(0, (await laptop.RunAsync("sync")).ExitCode);
+        Assert.DoesNotContain(await laptop.ReadAsync("--channel", "talks"), m => m.Text("text") == "after removal");
+        Assert.DoesNotContain(await laptop.ReadAsync("west"), m => m.Text("text") == "one to one after removal");
+    }
+
+    /// <summary>Runs <c>device link</c> for <paramref name="fresh"/>, approves its code from <paramref name="existing"/>; returns the link's JSON.</summary>
+    private static async Task<JsonObject> LinkAsync(RelayProcess relay, Party existing, Party fresh)
+    {
+        using var link = new Process
+        {
+            StartInfo = Cli.StartInfo(["--home", fresh.Home, "--json", "device", "link", "--relay", relay.Url, "--name", "laptop", "--wait", "60"]),
+        };
+        var code = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        link.ErrorDataReceived += (_, e) =>
+        {
+            int at = e.Data?.IndexOf("bcl1.", StringComparison.Ordinal) ?? -1;
+            if (at >= 0)
+            {
+                code.TrySetResult(e.Data![at..].Trim());
+            }
+        };
+        link.Start();
+        link.BeginErrorReadLine();
+        Task<string> stdout = link.StandardOutput.ReadToEndAsync();
+        string linkCode = await code.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True((await existing.RunAsync("device", "approve", linkCode)).Ok().Single["approved"]!.GetValue<bool>());
+        await link.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, link.ExitCode);
+        return JsonNode.Parse((await stdout).Trim())!.AsObject();
     }
 
     private async Task<(Party East, Party West)> PairAsync(RelayProcess relay)

@@ -1,37 +1,71 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Backchannel.EndToEnd.Tests;
 
-/// <summary>`backchannel relay --json` as a child process; its first stdout line names the URL it listens on.</summary>
+/// <summary>
+/// <c>backchannel relay --json</c> as a child process; its first stdout line names the URL it listens on.
+/// Everything it writes (stdout and stderr) is kept in <see cref="Log"/> (the reliability suite's leak scan reads it).
+/// Shared by the end-to-end and reliability suites (linked, not copied).
+/// </summary>
 internal sealed class RelayProcess : IDisposable
 {
-    private readonly Process _process;
+    /// <summary>Restarts retry this often while the old relay's port is still taken.</summary>
+    private const int RestartAttempts = 10;
 
-    private RelayProcess(Process process, string url, string dataDirectory, IReadOnlyDictionary<string, string>? environment)
+    private readonly Process _process;
+    private readonly StringBuilder _log;
+
+    private RelayProcess(Process process, string url, string dataDirectory, RelayProcessOptions options, StringBuilder log)
     {
         _process = process;
         Url = url;
         DataDirectory = dataDirectory;
-        Environment = environment;
+        Options = options;
+        _log = log;
     }
 
-    public IReadOnlyDictionary<string, string>? Environment { get; }
+    public RelayProcessOptions Options { get; }
 
     public string Url { get; }
 
+    /// <summary>With <c>--cert</c>: the certificate's key pin from the relay's first line.</summary>
+    public string? Pin { get; private init; }
+
     public string DataDirectory { get; }
 
-    public static async Task<RelayProcess> StartAsync(string dataDirectory, string urls = "http://127.0.0.1:0",
-        IReadOnlyDictionary<string, string>? environment = null)
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the relay wrote so far, stdout and stderr interleaved by line.</summary>
+    public string Log
     {
-        ProcessStartInfo psi = Cli.StartInfo(["relay", "--urls", urls, "--json", "--data", dataDirectory]);
-        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<RelayProcess> StartAsync(string dataDirectory, RelayProcessOptions? options = null)
+    {
+        options ??= new RelayProcessOptions();
+        List<string> args = ["relay", "--urls", options.Urls, "--json", "--data", dataDirectory];
+        if (options.LogLevel is not null)
+        {
+            args.AddRange(["--log-level", options.LogLevel]);
+        }
+        args.AddRange(options.ExtraArguments ?? []);
+        ProcessStartInfo psi = Cli.StartInfo(args);
+        foreach ((string key, string value) in options.Environment ?? new Dictionary<string, string>())
         {
             psi.Environment[key] = value;
         }
         var process = Process.Start(psi)!;
-        var log = new System.Text.StringBuilder();
+        var log = new StringBuilder();
         process.ErrorDataReceived += (_, e) =>
         {
             lock (log)
@@ -40,7 +74,7 @@ internal sealed class RelayProcess : IDisposable
             }
         };
         process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(options.StartTimeout);
         string? line;
         try
         {
@@ -49,17 +83,36 @@ internal sealed class RelayProcess : IDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The relay did not report listening within 30 s:\n" + log);
+            throw new TimeoutException($"The relay did not report listening within {options.StartTimeout.TotalSeconds} s:\n{log}");
         }
-        if (line is null)
+        // The first line is {"listening": URL}, or the error that stopped the relay before it listened.
+        JsonObject? first = line is null ? null : JsonNode.Parse(line) as JsonObject;
+        string? url = first?["listening"]?.GetValue<string>();
+        if (url is null)
         {
             await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-            throw new InvalidOperationException($"The relay exited ({process.ExitCode}) before listening:\n{log}");
+            lock (log)
+            {
+                throw new InvalidOperationException($"The relay exited ({process.ExitCode}) before listening: {line}\n{log}");
+            }
         }
-        string url = JsonNode.Parse(line)!["listening"]!.GetValue<string>();
-        // Keep draining stdout so the relay never blocks on a full pipe.
-        _ = process.StandardOutput.ReadToEndAsync();
-        return new RelayProcess(process, url, dataDirectory, environment);
+        lock (log)
+        {
+            log.AppendLine(line);
+        }
+        // Keep draining stdout (into the log) so the relay never blocks on a full pipe.
+        _ = Task.Run(async () =>
+        {
+            string? more;
+            while ((more = await process.StandardOutput.ReadLineAsync()) is not null)
+            {
+                lock (log)
+                {
+                    log.AppendLine(more);
+                }
+            }
+        });
+        return new RelayProcess(process, url, dataDirectory, options, log) { Pin = first?["pin"]?.GetValue<string>() };
     }
 
     /// <summary>SIGKILL: no shutdown, no flush — as a power cut would.</summary>
@@ -75,17 +128,28 @@ internal sealed class RelayProcess : IDisposable
     /// <summary>SIGTERM, then waits; true when the relay exited with code 0 in time.</summary>
     public bool Terminate(TimeSpan timeout)
     {
-        using (Process kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!)
+        using (Process kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))!)
         {
             kill.WaitForExit(5000);
         }
         return _process.WaitForExit(timeout) && _process.ExitCode == 0;
     }
 
-    public Task<RelayProcess> RestartAsync()
+    /// <summary>Kills hard, then starts a new relay on the same data directory, URL and options (retrying while the port is taken).</summary>
+    public async Task<RelayProcess> RestartAsync()
     {
         KillHard();
-        return StartAsync(DataDirectory, Url, Environment);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartAsync(DataDirectory, Options with { Urls = Url });
+            }
+            catch (InvalidOperationException) when (attempt < RestartAttempts)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     public void Dispose()

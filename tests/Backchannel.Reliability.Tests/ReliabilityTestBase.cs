@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Backchannel.Reliability.Tests;
@@ -14,6 +15,8 @@ public abstract class ReliabilityTestBase : IDisposable
     }
 
     protected string Root { get; }
+
+    private readonly List<string> _mounts = [];
 
     /// <summary>
     /// The relay's send bounds (600 per device, 300 per recipient, 600 sealed per recipient each minute) are raised for
@@ -36,9 +39,10 @@ public abstract class ReliabilityTestBase : IDisposable
         return env;
     }
 
-    internal async Task<RelayProcess> StartRelayAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    internal async Task<RelayProcess> StartRelayAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string>? environment = null, string? logLevel = null)
     {
-        RelayProcess relay = await RelayProcess.StartAsync(dataDirectory ?? Path.Combine(Root, "relay-data"), environment: environment ?? RaisedLimits());
+        RelayProcess relay = await RelayProcess.StartAsync(dataDirectory ?? Path.Combine(Root, "relay-data"),
+            new RelayProcessOptions { Environment = environment ?? RaisedLimits(), LogLevel = logLevel });
         Track(relay);
         return relay;
     }
@@ -99,6 +103,37 @@ public abstract class ReliabilityTestBase : IDisposable
             $"(e.g. {string.Join(", ", twice.Take(5))}), {unexpected.Length} unexpected (e.g. {string.Join(", ", unexpected.Take(5))})");
     }
 
+    /// <summary>
+    /// Mounts a 24 MiB tmpfs at <c>ROOT/tmpfs</c> for the relay's data (unmounted at the end), or fails the test:
+    /// a check that silently passes proves nothing. Needs root on Linux, as CI has.
+    /// </summary>
+    protected string MountTmpfs(string why)
+    {
+        string mount = Path.Combine(Root, "tmpfs");
+        Directory.CreateDirectory(mount);
+        if (!OperatingSystem.IsLinux() || System.Environment.UserName != "root"
+            || RunTool("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount).ExitCode != 0)
+        {
+            Assert.Fail($"this test needs root on Linux to mount a 24 MiB tmpfs for the relay's data and {why} (CI runs as root)");
+        }
+        _mounts.Add(mount);
+        return mount;
+    }
+
+    /// <summary>Runs a system tool (mount, umount) to its end; its exit code and what it wrote to stderr.</summary>
+    internal static (int ExitCode, string Error) RunTool(string file, params string[] args)
+    {
+        using Process p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        Task<string> error = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(10_000))
+        {
+            p.Kill();
+            return (-1, $"{file} did not finish within 10 s");
+        }
+        return (p.ExitCode, error.Result.Trim());
+    }
+
     internal static int EnvInt(string name, int fallback) =>
         int.TryParse(System.Environment.GetEnvironmentVariable(name), out int v) && v >= 0 ? v : fallback;
 
@@ -111,7 +146,10 @@ public abstract class ReliabilityTestBase : IDisposable
                 relay.Dispose();
             }
         }
-        Cleanup();
+        foreach (string mount in _mounts)
+        {
+            RunTool("umount", "-l", mount);
+        }
         try
         {
             Directory.Delete(Root, recursive: true);
@@ -123,9 +161,5 @@ public abstract class ReliabilityTestBase : IDisposable
         {
         }
         GC.SuppressFinalize(this);
-    }
-
-    protected virtual void Cleanup()
-    {
     }
 }

@@ -17,7 +17,11 @@ internal static class AccountCommands
             Description = "The relay's TLS pin (base64 SHA-256 of its certificate key, logged by the relay); required match when set, self-signed allowed",
             HelpName = "PIN",
         };
-        var command = new Command("init", "Create a new identity, register this device with the relay and upload prekeys") { name, relay, pin };
+        var passphrase = new Option<bool>("--passphrase")
+        {
+            Description = "Protect the store with a passphrase typed twice on the terminal (or given by BACKCHANNEL_PASSPHRASE / --passphrase-file, which protect it without this flag)",
+        };
+        var command = new Command("init", "Create a new identity, register this device with the relay and upload prekeys") { name, relay, pin, passphrase };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             string relayText = p.GetValue(relay)!;
@@ -25,7 +29,7 @@ internal static class AccountCommands
             {
                 throw new BackchannelException(ErrorKinds.BadRequest, $"\"{relayText}\" is not an http(s) URL.");
             }
-            using BackchannelClient client = CommandRunner.OpenClient(p, output);
+            using BackchannelClient client = CommandRunner.OpenClient(p, output, promptForNewPassphrase: p.GetValue(passphrase));
             AccountInfo account = output.Json
                 ? await client.InitAsync(p.GetValue(name)!, relayUri, p.GetValue(pin), ct).ConfigureAwait(false)
                 : await output.Console.Status().StartAsync("Generating keys and registering with the relay…",
@@ -41,6 +45,7 @@ internal static class AccountCommands
             grid.AddRow("[grey]device[/]", account.Device.ToString(System.Globalization.CultureInfo.InvariantCulture));
             grid.AddRow("[grey]relay[/]", Markup.Escape(account.Relay.ToString()));
             grid.AddRow("[grey]home[/]", Markup.Escape(client.Home));
+            grid.AddRow("[grey]at rest[/]", client.IsPassphraseProtected ? "sealed; key under your passphrase" : "sealed; key in store.key (no passphrase)");
             output.Console.Write(new Panel(grid).Header("[green]identity created[/]").RoundedBorder());
             output.Console.MarkupLine("Next: [bold]backchannel invite[/] and hand the invite to the other side.");
             return 0;

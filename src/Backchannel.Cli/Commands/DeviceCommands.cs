@@ -25,7 +25,8 @@ internal static class DeviceCommands
         var name = new Option<string?>("--name") { Description = "A name for this device, shown by `device list`", HelpName = "NAME" };
         var wait = new Option<int>("--wait") { Description = "How long to wait for the approval, in seconds (default 600)", HelpName = "SECONDS", DefaultValueFactory = _ => 600 };
         var pin = new Option<string?>("--pin") { Description = "For a relay with a self-signed certificate: its key pin, as for init", HelpName = "PIN" };
-        var command = new Command("link", "On a NEW device (fresh --home): print a link code and wait until an existing device approves it") { relay, name, wait, pin };
+        var passphrase = new Option<bool>("--passphrase") { Description = "Protect this device's store with a passphrase typed twice on the terminal (as for init)" };
+        var command = new Command("link", "On a NEW device (fresh --home): print a link code and wait until an existing device approves it") { relay, name, wait, pin, passphrase };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             string relayText = p.GetValue(relay)!;
@@ -38,7 +39,7 @@ internal static class DeviceCommands
             {
                 throw new BackchannelException(ErrorKinds.BadRequest, "--wait must be at least 1 second.");
             }
-            using BackchannelClient client = CommandRunner.OpenClient(p, output);
+            using BackchannelClient client = CommandRunner.OpenClient(p, output, promptForNewPassphrase: p.GetValue(passphrase));
             using BackchannelClient.PendingLink link = await client.StartLinkAsync(relayUri, p.GetValue(pin), ct).ConfigureAwait(false);
             // The code goes to stderr: with --json, stdout carries only the final object.
             output.Error.MarkupLine("[grey]On an existing device of your account, run:[/]");
@@ -63,7 +64,7 @@ internal static class DeviceCommands
     private static Command Approve()
     {
         var code = new Argument<string>("CODE") { Description = "The link code the new device shows (bcl1.…)" };
-        var command = new Command("approve", "On an EXISTING device: approve a new device, handing it this account's identity and contacts") { code };
+        var command = new Command("approve", "On an EXISTING device: approve a new device, handing it this account's identity, contacts, channels and history") { code };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             using BackchannelClient client = CommandRunner.OpenClient(p, output);
@@ -73,7 +74,7 @@ internal static class DeviceCommands
                 output.JsonLine(new JsonObject { ["approved"] = true });
                 return 0;
             }
-            output.Console.MarkupLine("[green]✓[/] Approved. The new device finishes linking by itself.");
+            output.Console.MarkupLine("[green]✓[/] Approved. The new device finishes linking by itself; the channels come with the approval, the history on its first sync.");
             return 0;
         });
         return command;

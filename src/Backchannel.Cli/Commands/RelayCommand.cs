@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Backchannel.Client;
 using Backchannel.Relay;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
@@ -40,7 +42,13 @@ internal static class RelayCommand
             Description = "PEM private key, when it is not in the --cert file",
             HelpName = "PATH",
         };
-        var command = new Command("relay", "Run a relay until SIGINT/SIGTERM; logs go to stderr") { urls, data, cert, certPassword, certKey };
+        var logLevel = new Option<LogLevel>("--log-level")
+        {
+            Description = "Lowest level logged to stderr: Trace, Debug, Information, Warning, Error, Critical or None (Debug and below add the framework's per-request lines)",
+            DefaultValueFactory = _ => LogLevel.Information,
+            HelpName = "LEVEL",
+        };
+        var command = new Command("relay", "Run a relay until SIGINT/SIGTERM; logs go to stderr") { urls, data, cert, certPassword, certKey, logLevel };
         CommandRunner.SetAction(command, async (p, output, ct) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -71,6 +79,7 @@ internal static class RelayCommand
                     CertificatePath = p.GetValue(cert) is { } c ? Path.GetFullPath(c) : null,
                     CertificatePassword = p.GetValue(certPassword),
                     CertificateKeyPath = p.GetValue(certKey) is { } k ? Path.GetFullPath(k) : null,
+                    MinimumLogLevel = p.GetValue(logLevel),
                 });
             }
             catch (OptionsValidationException e)
@@ -87,6 +96,11 @@ internal static class RelayCommand
                 catch (IOException e)
                 {
                     throw new BackchannelException(ErrorKinds.BadRequest, $"Cannot listen: {e.Message}", e);
+                }
+                catch (InvalidOperationException e) when (e.InnerException is DbException)
+                {
+                    // The data folder cannot be opened (read-only without the WAL files, a newer schema on read-only storage).
+                    throw new BackchannelException(ErrorKinds.BadRequest, $"Cannot open the relay's storage: {e.Message}", e);
                 }
                 if (output.Json)
                 {

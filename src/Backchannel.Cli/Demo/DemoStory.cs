@@ -49,6 +49,7 @@ internal sealed class DemoStory
         string relayData = Path.Combine(root, "relay-data");
         bool equalNumbers;
         PlaintextScan.Result scan;
+        PlaintextScan.Result stores;
         try
         {
             _c.Write(new Rule("[bold]Backchannel demo[/] — the New York channel").RuleStyle("grey"));
@@ -142,6 +143,13 @@ internal sealed class DemoStory
                 {
                     _c.MarkupLine($"[grey](The scan does see what is there: {East}'s account id appears {accountHits} time(s) — routing metadata, not content.)[/]");
                 }
+                // The envoys' own stores keep the history, sealed at rest (AES-256-GCM under each store's key).
+                stores = PlaintextScan.Scan(Path.Combine(root, East), plaintexts);
+                PlaintextScan.Result westStore = PlaintextScan.Scan(Path.Combine(root, West), plaintexts);
+                stores = new PlaintextScan.Result(stores.Files + westStore.Files, stores.Bytes + westStore.Bytes, [.. stores.Found.Union(westStore.Found)]);
+                _c.MarkupLine(stores.Found.Count == 0
+                    ? $"[green]✓[/] Both envoys' own stores ({stores.Files} files, {stores.Bytes:N0} bytes) keep the history sealed at rest: no plaintext there either."
+                    : $"[red bold]✗ plaintext in an envoy's store:[/] {Markup.Escape(string.Join(" | ", stores.Found))}");
                 await relay.StopAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -154,7 +162,7 @@ internal sealed class DemoStory
         _c.MarkupLine(removed
             ? $"[green]✓[/] Removed the temporary folder. Demo finished in {clock.Elapsed.TotalSeconds:0.0} s."
             : $"[yellow]Could not remove {Markup.Escape(root)}.[/]");
-        bool ok = equalNumbers && scan.Found.Count == 0;
+        bool ok = equalNumbers && scan.Found.Count == 0 && stores.Found.Count == 0;
         if (_output.Json)
         {
             _output.JsonLine(new JsonObject
@@ -162,6 +170,7 @@ internal sealed class DemoStory
                 ["demo"] = ok ? "ok" : "failed",
                 ["safetyNumbersEqual"] = equalNumbers,
                 ["plaintextFound"] = scan.Found.Count,
+                ["plaintextFoundInStores"] = stores.Found.Count,
                 ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
             });
         }

@@ -139,6 +139,9 @@ internal sealed class SessionCrypto
         Guard(() => SealedSessionCipher.Seal(_protocol, new ProtocolAddress(account, device), SenderCertificate.Deserialize(certificate),
             type, content, null));
 
+    /// <summary>Opens only the sealed layer: the sender it names, the inner type and ciphertext (tests).</summary>
+    public SealedSenderContent OpenSealedLayer(byte[] sealedMessage) => Guard(() => SealedSessionCipher.Open(_protocol, sealedMessage));
+
     /// <summary>Opens a sealed message: checks the certificate against the trust root, then decrypts the inner message.</summary>
     public (string Sender, int Device, int Type, byte[] Plaintext) Unseal(byte[] trustRoot, long timestampMs, byte[] sealedMessage)
     {

@@ -25,6 +25,12 @@ internal sealed record Envelope
     /// </summary>
     public const string KindTranscript = "transcript";
 
+    /// <summary>
+    /// History page: stored messages copied from an existing device of this account to a newly linked one
+    /// (<see cref="History"/>), stored there, never shown as new.
+    /// </summary>
+    public const string KindHistory = "history";
+
     /// <summary>Padding block, as Signal pads message bodies to multiples of 160 bytes.</summary>
     public const int PadBlock = 160;
 
@@ -64,7 +70,10 @@ internal sealed record Envelope
     /// <summary>Channel only: every member, with the identity key the sender knows for them.</summary>
     public List<ChannelMemberEntry>? Members { get; init; }
 
-    /// <summary>Transcript only: the account the text was sent to.</summary>
+    /// <summary>History only: the messages of this page, oldest first.</summary>
+    public List<HistoryEntry>? History { get; init; }
+
+    /// <summary>Transcript only: the account the text was sent to (absent for a channel text, which has <see cref="Channel"/>).</summary>
     public string? To { get; init; }
 
     /// <summary>Sender key only: the SenderKeyDistributionMessage.</summary>
@@ -100,8 +109,9 @@ internal sealed record Envelope
                 KindText when e.Text is not null => e,
                 KindIntro when e.Secret is not null && !string.IsNullOrWhiteSpace(e.Name) => e,
                 KindChannel when Guid.TryParse(e.Channel, out _) && !string.IsNullOrWhiteSpace(e.ChannelName) && e.Members is { Count: > 0 }
-                    && e.Members.All(m => Guid.TryParse(m.Account, out _) && !string.IsNullOrWhiteSpace(m.Name) && m.IdentityKey is { Length: > 0 }) => e,
-                KindTranscript when e.Text is not null && Guid.TryParse(e.To, out _) => e,
+                    && e.Members.All(m => m is not null && Guid.TryParse(m.Account, out _) && !string.IsNullOrWhiteSpace(m.Name) && m.IdentityKey is { Length: > 0 }) => e,
+                KindTranscript when e.Text is not null && (Guid.TryParse(e.To, out _) ^ Guid.TryParse(e.Channel, out _)) => e,
+                KindHistory when e.History is { Count: > 0 } && e.History.All(HistoryEntry.IsWellFormed) => e,
                 KindSenderKey when Guid.TryParse(e.Channel, out _) && e.Distribution is { Length: > 0 } => e,
                 _ => null,
             };

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using Backchannel.Client.Storage.AtRest;
 using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Client.Storage;
@@ -5,10 +7,14 @@ namespace Backchannel.Client.Storage;
 /// <summary>
 /// The device's durable state in one SQLite file under the home folder: identity, prekeys, sessions, known
 /// identities, contacts, invites, message history, the outbox, the ids of relay messages already stored, sender keys
-/// and channels (members as vouched for, which members have our current sender key, which messages belong to a channel).
+/// and channels (members as vouched for, which member devices have our current sender key, which messages belong to a channel).
 /// Owns the connection and the current transaction; every command joins that transaction, so the protocol
 /// store's writes and the plaintext commit or roll back together. Protocol records are kept as opaque bytes.
 /// Not thread-safe: the engine serialises access.
+/// At rest: keys, protocol records, message text and topics, access keys and every <c>meta</c> value are sealed
+/// (<see cref="ColumnSealer"/>) under the data key in <c>store.key</c> (<see cref="StoreKeyFile"/>), itself optionally
+/// wrapped under a passphrase. Names, account ids, public keys and timestamps stay readable: lookups and uniqueness
+/// need them. A store written before sealing existed is sealed in place on first open, then vacuumed.
 /// </summary>
 internal sealed class LocalStore : IDisposable
 {
@@ -42,15 +48,28 @@ internal sealed class LocalStore : IDisposable
             created_at INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS channel_members(channel TEXT NOT NULL, account TEXT NOT NULL, name TEXT NOT NULL,
             identity_key BLOB NOT NULL, PRIMARY KEY(channel, account));
-        CREATE TABLE IF NOT EXISTS channel_key_sent(channel TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY(channel, account));
+        CREATE TABLE IF NOT EXISTS channel_key_devices(channel TEXT NOT NULL, account TEXT NOT NULL, device INTEGER NOT NULL,
+            PRIMARY KEY(channel, account, device));
         CREATE TABLE IF NOT EXISTS channel_messages(id TEXT PRIMARY KEY, channel TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS contact_via_channel(account TEXT PRIMARY KEY, channel TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS contact_access(account TEXT PRIMARY KEY, access_key BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS outbox_links(outbox_id TEXT PRIMARY KEY, message_id TEXT NOT NULL);
         """;
 
+    /// <summary>A sealed meta value that proves the key file belongs to this database.</summary>
+    private const string StoreCheckKey = "store_check";
+
+    /// <summary>The sealed columns other than <c>meta.value</c> (whose place also names the meta key).</summary>
+    private static readonly (string Table, string Column)[] SealedColumns =
+    [
+        ("prekeys", "record"), ("signed_prekeys", "record"), ("kyber_prekeys", "record"), ("sessions", "record"),
+        ("sender_keys", "record"), ("contact_access", "access_key"), ("messages", "text"), ("messages", "topic"),
+    ];
+
     private readonly SqliteConnection _db;
     private SqliteTransaction? _tx;
+    private byte[] _dataKey = [];
+    private ColumnSealer? _sealer;
 
     private LocalStore(SqliteConnection db)
     {
@@ -59,7 +78,12 @@ internal sealed class LocalStore : IDisposable
 
     public string Path { get; private init; } = "";
 
-    public static LocalStore Open(string home)
+    /// <summary>
+    /// Opens (creating if needed) the store under <paramref name="home"/>. <paramref name="passphrase"/> is asked for
+    /// the passphrase that unlocks a protected store, or, when the store is new, for the one to protect it with (null:
+    /// none); it is not called otherwise.
+    /// </summary>
+    public static LocalStore Open(string home, Func<PassphrasePurpose, string?>? passphrase = null)
     {
         if (!Directory.Exists(home))
         {
@@ -87,7 +111,17 @@ internal sealed class LocalStore : IDisposable
         store.Execute("PRAGMA journal_mode=WAL;");
         store.Execute("PRAGMA synchronous=FULL;");
         store.Execute("PRAGMA busy_timeout=30000;");
+        store.Execute("PRAGMA secure_delete=ON;"); // freed pages (old records, deleted keys) are zeroed, not left behind
         store.Execute(Schema);
+        try
+        {
+            store.Unlock(home, passphrase ?? (_ => null));
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
         if (!OperatingSystem.IsWindows())
         {
             try
@@ -103,6 +137,124 @@ internal sealed class LocalStore : IDisposable
     }
 
     public bool InTransaction => _tx is not null;
+
+    /// <summary>Whether the data key is wrapped under a passphrase.</summary>
+    public bool IsPassphraseProtected => StoreKeyFile.IsPassphraseProtected(System.IO.Path.GetDirectoryName(Path)!);
+
+    /// <summary>Wraps the data key under <paramref name="passphrase"/> from now on (null: keep it unwrapped).</summary>
+    public void SetPassphrase(string? passphrase) => StoreKeyFile.Write(System.IO.Path.GetDirectoryName(Path)!, _dataKey, passphrase);
+
+    /// <summary>Seals a value for its place ("table.column"); null stays null.</summary>
+    public byte[]? Seal(string place, byte[]? value) => value is null ? null : Sealer.Seal(place, value);
+
+    public byte[]? SealText(string place, string? text) => text is null ? null : Sealer.SealText(place, text);
+
+    /// <summary>Opens a sealed value read from <paramref name="place"/>; null (or DBNull) stays null.</summary>
+    public byte[]? Unseal(string place, object? value) => value switch
+    {
+        null or DBNull => null,
+        byte[] bytes => Sealer.Open(place, bytes),
+        _ => throw new BackchannelException(ErrorKinds.StoreUnreadable, $"A stored value ({place}) is not in the sealed format."),
+    };
+
+    public string? UnsealText(string place, object? value) => value switch
+    {
+        null or DBNull => null,
+        byte[] bytes => Sealer.OpenText(place, bytes),
+        _ => throw new BackchannelException(ErrorKinds.StoreUnreadable, $"A stored value ({place}) is not in the sealed format."),
+    };
+
+    private ColumnSealer Sealer => _sealer ?? throw new ObjectDisposedException(nameof(LocalStore));
+
+    private void Unlock(string home, Func<PassphrasePurpose, string?> passphrase)
+    {
+        if (IsSealed())
+        {
+            UseKey(ReadKeyFile(home, passphrase));
+            return;
+        }
+        // Not sealed yet (a new store, or one written before sealing): seal it under the write lock, so that two
+        // processes opening it at once do not both make a key (the second waits, then finds it sealed).
+        bool hadData = false;
+        Transaction(() =>
+        {
+            if (IsSealed())
+            {
+                UseKey(ReadKeyFile(home, passphrase));
+                return;
+            }
+            // A key file without the check row is what a crash between writing it and committing leaves: reuse it.
+            UseKey(StoreKeyFile.Exists(home)
+                ? StoreKeyFile.Read(home, () => passphrase(PassphrasePurpose.Unlock))
+                : StoreKeyFile.Create(home, passphrase(PassphrasePurpose.New)));
+            hadData = Scalar("SELECT 1 FROM meta LIMIT 1") is not null;
+            SealInPlace();
+        });
+        if (hadData)
+        {
+            // The plaintext pages of the old values must not linger in the file or the WAL. secure_delete already
+            // zeroed the old cells; this also rewrites the file and empties the WAL. Best effort: another process
+            // reading at this moment makes it busy, and the sealed store is complete without it.
+            try
+            {
+                Execute("VACUUM;");
+                Execute("PRAGMA wal_checkpoint(TRUNCATE);");
+            }
+            catch (SqliteException)
+            {
+            }
+        }
+    }
+
+    private bool IsSealed() => Scalar("SELECT 1 FROM meta WHERE key = $k", ("$k", StoreCheckKey)) is not null;
+
+    private static byte[] ReadKeyFile(string home, Func<PassphrasePurpose, string?> passphrase) =>
+        StoreKeyFile.Exists(home)
+            ? StoreKeyFile.Read(home, () => passphrase(PassphrasePurpose.Unlock))
+            : throw new BackchannelException(ErrorKinds.StoreUnreadable,
+                $"The store's key file {StoreKeyFile.PathIn(home)} is missing: without it the store cannot be opened.");
+
+    /// <summary>Takes the data key; for a sealed store, first proves it belongs to this database.</summary>
+    private void UseKey(byte[] dataKey)
+    {
+        _dataKey = dataKey;
+        _sealer = new ColumnSealer(_dataKey);
+        if (IsSealed())
+        {
+            _ = GetMeta(StoreCheckKey); // StoreUnreadable when the key file is another store's
+        }
+    }
+
+    /// <summary>
+    /// Seals every value of a store written before sealing existed (or marks a new one) inside the caller's
+    /// transaction; a crash before the commit leaves it as it was, and the next open does it again.
+    /// </summary>
+    private void SealInPlace()
+    {
+        foreach ((string key, byte[] value) in Query("SELECT key, value FROM meta", r => (r.GetString(0), (byte[])r.GetValue(1))))
+        {
+            Execute("UPDATE meta SET value = $v WHERE key = $k", ("$v", Sealer.Seal(MetaPlace(key), value)), ("$k", key));
+            CryptographicOperations.ZeroMemory(value);
+        }
+        foreach ((string table, string column) in SealedColumns)
+        {
+            string place = $"{table}.{column}";
+            var rows = Query($"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL",
+                r => (r.GetInt64(0), r.GetValue(1)));
+            foreach ((long rowid, object value) in rows)
+            {
+                byte[] sealedValue = value is string text ? Sealer.SealText(place, text) : Sealer.Seal(place, (byte[])value);
+                Execute($"UPDATE {table} SET {column} = $v WHERE rowid = $r", ("$v", sealedValue), ("$r", rowid));
+                if (value is byte[] plain)
+                {
+                    CryptographicOperations.ZeroMemory(plain);
+                }
+            }
+        }
+        SetMeta(StoreCheckKey, RandomNumberGenerator.GetBytes(16));
+    }
+
+    private static string MetaPlace(string key) => $"meta.{key}";
 
     /// <summary>Runs <paramref name="work"/> in one write transaction: all of it commits, or none of it.</summary>
     public T Transaction<T>(Func<T> work)
@@ -211,7 +363,24 @@ internal sealed class LocalStore : IDisposable
         return list;
     }
 
-    public byte[]? GetMeta(string key) => Blob("SELECT value FROM meta WHERE key = $k", ("$k", key));
+    /// <summary>Maps rows in order, skipping those mapped to null, until <paramref name="limit"/> are kept.</summary>
+    public List<T> QueryFirst<T>(int limit, string sql, Func<SqliteDataReader, T?> map, params (string Name, object? Value)[] parameters)
+        where T : class
+    {
+        using SqliteCommand cmd = Command(sql, parameters);
+        using SqliteDataReader reader = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (list.Count < limit && reader.Read())
+        {
+            if (map(reader) is { } item)
+            {
+                list.Add(item);
+            }
+        }
+        return list;
+    }
+
+    public byte[]? GetMeta(string key) => Unseal(MetaPlace(key), Scalar("SELECT value FROM meta WHERE key = $k", ("$k", key)));
 
     public string? GetMetaString(string key) =>
         GetMeta(key) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
@@ -220,7 +389,7 @@ internal sealed class LocalStore : IDisposable
 
     public void SetMeta(string key, byte[] value) =>
         Execute("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            ("$k", key), ("$v", value));
+            ("$k", key), ("$v", Sealer.Seal(MetaPlace(key), value)));
 
     public void SetMeta(string key, string value) => SetMeta(key, System.Text.Encoding.UTF8.GetBytes(value));
 
@@ -230,5 +399,8 @@ internal sealed class LocalStore : IDisposable
     {
         _tx?.Dispose();
         _db.Dispose();
+        _sealer?.Dispose();
+        _sealer = null;
+        CryptographicOperations.ZeroMemory(_dataKey);
     }
 }

@@ -32,12 +32,7 @@ internal sealed class ProtoWriter
     internal void WriteVarint(ulong value)
     {
         Ensure(10);
-        while (value >= 0x80)
-        {
-            _buffer[_length++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        _buffer[_length++] = (byte)value;
+        _length += ProtoSpanWriter.WriteVarint(_buffer.AsSpan(_length), value);
     }
 
     internal void WriteUInt32(int field, uint value)
@@ -72,6 +67,13 @@ internal sealed class ProtoWriter
     internal void WriteString(int field, string value) => WriteBytes(field, System.Text.Encoding.UTF8.GetBytes(value));
 
     internal void WriteMessage(int field, ProtoWriter nested) => WriteBytes(field, nested.WrittenSpan);
+
+    /// <summary>The tag and length of a nested message whose <paramref name="length"/> bytes the caller writes next (sized with <see cref="ProtoSize"/>).</summary>
+    internal void WriteMessageHeader(int field, int length)
+    {
+        WriteVarint(((ulong)field << 3) | 2);
+        WriteVarint((ulong)length);
+    }
 
     internal ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 

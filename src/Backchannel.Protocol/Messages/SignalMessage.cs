@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Backchannel.Protocol.Encoding;
 using Backchannel.Protocol.Primitives;
 
@@ -6,22 +5,22 @@ namespace Backchannel.Protocol.Messages;
 
 /// <summary>
 /// A SignalMessage (type 2): version byte ‖ protobuf {1 ratchet_key, 2 counter, 3 previous_counter,
-/// 4 ciphertext} ‖ 8-byte MAC (FACTS §4.6). Parsed once and kept with its raw bytes, because the MAC covers the
-/// bytes as received, fields we do not understand included (pitfall P4). Field 5 (pq_ratchet, SPQR) is never
-/// sent and is ignored on receipt; it is exposed as <see cref="PqRatchet"/> for the later SPQR extension.
+/// 4 ciphertext} ‖ 8-byte MAC (FACTS §4.6), owning its bytes. Parsed once and kept with its raw bytes, because
+/// the MAC covers the bytes as received, fields we do not understand included (pitfall P4); decryption reads
+/// them through <see cref="View"/>. Field 5 (pq_ratchet, SPQR) is never sent and is ignored on receipt; it is
+/// exposed as <see cref="PqRatchet"/> for the later SPQR extension.
 /// </summary>
 internal sealed class SignalMessage
 {
     private readonly byte[] _serialized;
 
-    private SignalMessage(byte[] serialized, int version, ECPublicKey ratchetKey, uint counter, uint previousCounter, byte[] ciphertext, byte[]? pqRatchet)
+    private SignalMessage(byte[] serialized, int version, ECPublicKey ratchetKey, uint counter, uint previousCounter, byte[]? pqRatchet)
     {
         _serialized = serialized;
         Version = version;
         RatchetKey = ratchetKey;
         Counter = counter;
         PreviousCounter = previousCounter;
-        Ciphertext = ciphertext;
         PqRatchet = pqRatchet;
     }
 
@@ -33,8 +32,6 @@ internal sealed class SignalMessage
 
     internal uint PreviousCounter { get; }
 
-    internal byte[] Ciphertext { get; }
-
     /// <summary>SPQR extension point: the received pq_ratchet bytes, unused until SPQR is implemented.</summary>
     internal byte[]? PqRatchet { get; }
 
@@ -43,77 +40,39 @@ internal sealed class SignalMessage
     /// <summary>The serialized array itself, for handing to a <see cref="CiphertextMessage"/> without a copy; never mutated.</summary>
     internal byte[] SerializedArray => _serialized;
 
-    internal static SignalMessage Create(
-        ReadOnlySpan<byte> macKey, ECPublicKey ratchetKey, uint counter, uint previousCounter, byte[] ciphertext,
-        IdentityKey sender, IdentityKey receiver)
+    /// <summary>The message's fields as slices of its bytes (parsed once more: they were checked when this was made).</summary>
+    internal SignalMessageView View => SignalMessageView.Parse(_serialized);
+
+    /// <summary>
+    /// Encrypts <paramref name="plaintext"/> with AES-256-CBC straight into the message's final array and MACs it:
+    /// the only allocation is the message itself.
+    /// </summary>
+    internal static SignalMessage Encrypt(
+        ReadOnlySpan<byte> cipherKey, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> macKey, ECPublicKey ratchetKey, uint counter,
+        uint previousCounter, ReadOnlySpan<byte> plaintext, IdentityKey sender, IdentityKey receiver)
     {
-        var w = new ProtoWriter(ciphertext.Length + 64);
+        var ciphertextLength = AesCbc.CiphertextLength(plaintext.Length);
+        var body = ProtoSize.Bytes(1, ECPublicKey.SerializedLength) + ProtoSize.UInt32(2, counter)
+            + ProtoSize.UInt32(3, previousCounter) + ProtoSize.Bytes(4, ciphertextLength);
+        var serialized = new byte[1 + body + Constants.MacLength];
+        var w = new ProtoSpanWriter(serialized);
         w.WriteByte(Constants.MessageVersionByte);
         w.WriteBytes(1, ratchetKey.Serialized);
         w.WriteUInt32(2, counter);
         w.WriteUInt32(3, previousCounter);
-        w.WriteBytes(4, ciphertext);
+        AesCbc.Encrypt(cipherKey, iv, plaintext, w.ReserveBytes(4, ciphertextLength));
         Span<byte> mac = stackalloc byte[32];
-        ComputeMac(macKey, sender, receiver, w.WrittenSpan, mac);
-        w.WriteRaw(mac[..Constants.MacLength]);
-        return new SignalMessage(w.ToArray(), Constants.SessionVersion, ratchetKey, counter, previousCounter, ciphertext, null);
+        SignalMessageView.ComputeMac(macKey, sender, receiver, w.WrittenSpan, mac);
+        mac[..Constants.MacLength].CopyTo(w.Reserve(Constants.MacLength));
+        return new SignalMessage(serialized, Constants.SessionVersion, ratchetKey, counter, previousCounter, null);
     }
 
-    /// <summary>Parses untrusted bytes; only protocol exceptions come out.</summary>
+    /// <summary>Parses untrusted bytes into a copy it owns; only protocol exceptions come out.</summary>
     internal static SignalMessage Parse(ReadOnlySpan<byte> serialized)
     {
-        if (serialized.Length < 1 + Constants.MacLength)
-        {
-            throw new InvalidMessageException("SignalMessage too short");
-        }
-        var version = MessageVersion.Check(serialized[0]);
-        var reader = new ProtoReader(serialized[1..^Constants.MacLength]);
-        byte[]? ratchetKey = null, ciphertext = null, pq = null;
-        uint? counter = null;
-        uint previous = 0;
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: ratchetKey = reader.ReadBytes(wire); break;
-                case 2: counter = reader.ReadUInt32(wire); break;
-                case 3: previous = reader.ReadUInt32(wire); break;
-                case 4: ciphertext = reader.ReadBytes(wire); break;
-                case 5: pq = reader.ReadBytes(wire); break;
-                default: reader.Skip(wire); break;
-            }
-        }
-        if (ratchetKey is null || counter is null || ciphertext is null)
-        {
-            throw new InvalidMessageException("incomplete SignalMessage");
-        }
-        ECPublicKey key;
-        try
-        {
-            key = ECPublicKey.Deserialize(ratchetKey);
-        }
-        catch (InvalidKeyException)
-        {
-            throw new InvalidMessageException("invalid ratchet key in SignalMessage");
-        }
-        return new SignalMessage(serialized.ToArray(), version, key, counter.Value, previous, ciphertext, pq);
-    }
-
-    /// <summary>Checks the truncated MAC in constant time, over the bytes as received.</summary>
-    internal bool VerifyMac(IdentityKey sender, IdentityKey receiver, ReadOnlySpan<byte> macKey)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        ComputeMac(macKey, sender, receiver, _serialized.AsSpan(0, _serialized.Length - Constants.MacLength), mac);
-        return CryptographicOperations.FixedTimeEquals(mac[..Constants.MacLength], _serialized.AsSpan(_serialized.Length - Constants.MacLength));
-    }
-
-    // MAC input: sender identity ‖ receiver identity ‖ version byte ‖ protobuf (FACTS §4.6, pitfall P4).
-    private static void ComputeMac(ReadOnlySpan<byte> macKey, IdentityKey sender, IdentityKey receiver, ReadOnlySpan<byte> message, Span<byte> output)
-    {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, macKey);
-        hmac.AppendData(sender.Serialized);
-        hmac.AppendData(receiver.Serialized);
-        hmac.AppendData(message);
-        hmac.GetHashAndReset(output);
+        var bytes = serialized.ToArray();
+        var view = SignalMessageView.Parse(bytes);
+        return new SignalMessage(bytes, view.Version, ECPublicKey.Deserialize(view.RatchetKey), view.Counter, view.PreviousCounter,
+            view.HasPqRatchet ? view.PqRatchet.ToArray() : null);
     }
 }

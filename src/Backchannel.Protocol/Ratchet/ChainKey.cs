@@ -9,6 +9,8 @@ namespace Backchannel.Protocol.Ratchet;
 /// </summary>
 internal static class ChainKey
 {
+    internal const int Length = 32;
+
     private static ReadOnlySpan<byte> MessageKeySeedInput => [0x01];
 
     private static ReadOnlySpan<byte> ChainKeyInput => [0x02];
@@ -17,22 +19,29 @@ internal static class ChainKey
 
     internal static byte[] Next(ReadOnlySpan<byte> chainKey)
     {
-        var next = new byte[32];
-        Kdf.Hmac(chainKey, ChainKeyInput, next);
+        var next = new byte[Length];
+        Next(chainKey, next);
         return next;
     }
 
-    internal static MessageKeys MessageKeys(ReadOnlySpan<byte> chainKey, uint index)
+    /// <summary>The next chain key into <paramref name="next"/>, which must not overlap <paramref name="chainKey"/>.</summary>
+    internal static void Next(ReadOnlySpan<byte> chainKey, Span<byte> next) => Kdf.Hmac(chainKey, ChainKeyInput, next);
+
+    /// <summary>Replaces <paramref name="chainKey"/> with the next chain key in place; the old key is overwritten.</summary>
+    internal static void Advance(Span<byte> chainKey)
+    {
+        Span<byte> next = stackalloc byte[Length];
+        Next(chainKey, next);
+        next.CopyTo(chainKey);
+        CryptographicOperations.ZeroMemory(next);
+    }
+
+    /// <summary>The message keys of the current step into <paramref name="material"/> (<see cref="Ratchet.MessageKeys.Length"/> bytes), which the caller zeroes.</summary>
+    internal static void MessageKeys(ReadOnlySpan<byte> chainKey, Span<byte> material)
     {
         Span<byte> seed = stackalloc byte[32];
         MessageKeySeed(chainKey, seed);
-        try
-        {
-            return Ratchet.MessageKeys.FromSeed(seed, index);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seed);
-        }
+        Ratchet.MessageKeys.Derive(seed, material);
+        CryptographicOperations.ZeroMemory(seed);
     }
 }

@@ -2,6 +2,9 @@ using Backchannel.Protocol.SealedSender;
 
 namespace Backchannel.Protocol;
 
+/// <summary>The sealed layer opened: the sender the certificate names, and the inner message still encrypted.</summary>
+public sealed record SealedSenderContent(string SenderUuid, int SenderDevice, int CiphertextType, byte[] Content);
+
 /// <summary>The sender and plaintext of a sealed message, once opened and checked.</summary>
 public sealed record SealedSenderResult(string SenderUuid, int SenderDevice, int CiphertextType, byte[] Plaintext)
 {
@@ -102,6 +105,19 @@ public static class SealedSessionCipher
         }
         var inner = new UnidentifiedSenderMessageContent(ciphertextType, senderCertificate, content, null, groupId is { Length: > 0 } ? groupId : null);
         return SealedSenderV2.Encrypt(store.GetIdentityKeyPair(), groups, excluded, inner);
+    }
+
+    /// <summary>
+    /// Opens only the sealed layer (as libsignal's <c>sealedSenderDecryptToUsmc</c>): who the certificate names, the
+    /// inner message's type and its ciphertext, undecrypted. The certificate is not validated here.
+    /// </summary>
+    public static SealedSenderContent Open(IIdentityKeyStore store, ReadOnlySpan<byte> ciphertext)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var content = !ciphertext.IsEmpty && ciphertext[0] >> 4 == SealedSenderV2.MajorVersion
+            ? SealedSenderV2.Open(store.GetIdentityKeyPair(), ciphertext)
+            : SealedSenderV1.Open(store.GetIdentityKeyPair(), ciphertext);
+        return new SealedSenderContent(content.Sender.SenderUuid, content.Sender.DeviceId, content.CiphertextType, content.Content);
     }
 
     /// <summary>

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using Backchannel.Protocol.Encoding;
+
 namespace Backchannel.Protocol.State;
 
 /// <summary>
@@ -7,6 +10,9 @@ namespace Backchannel.Protocol.State;
 /// </summary>
 internal sealed class ReceiverChain
 {
+    // Made on the first skipped seed: most chains never have one.
+    private List<(uint Index, byte[] Seed)>? _skippedSeeds;
+
     internal ReceiverChain(ECPublicKey ratchetKey, byte[] chainKey, uint index)
     {
         RatchetKey = ratchetKey;
@@ -21,31 +27,78 @@ internal sealed class ReceiverChain
     internal uint Index { get; set; }
 
     /// <summary>Skipped seeds in insertion order (oldest first).</summary>
-    internal List<(uint Index, byte[] Seed)> SkippedSeeds { get; } = [];
+    internal List<(uint Index, byte[] Seed)> SkippedSeeds => _skippedSeeds ??= [];
 
     internal void AddSkipped(uint index, byte[] seed)
     {
         SkippedSeeds.Add((index, seed));
         if (SkippedSeeds.Count > Constants.MaxMessageKeys)
         {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(SkippedSeeds[0].Seed);
+            CryptographicOperations.ZeroMemory(SkippedSeeds[0].Seed);
             SkippedSeeds.RemoveAt(0);
         }
     }
 
+    internal byte[]? FindSkipped(uint index)
+    {
+        if (_skippedSeeds is not null)
+        {
+            foreach (var (i, seed) in _skippedSeeds)
+            {
+                if (i == index)
+                {
+                    return seed;
+                }
+            }
+        }
+        return null;
+    }
+
     internal byte[]? TakeSkipped(uint index)
     {
-        for (var i = 0; i < SkippedSeeds.Count; i++)
+        if (_skippedSeeds is null)
         {
-            if (SkippedSeeds[i].Index == index)
+            return null;
+        }
+        for (var i = 0; i < _skippedSeeds.Count; i++)
+        {
+            if (_skippedSeeds[i].Index == index)
             {
-                var seed = SkippedSeeds[i].Seed;
-                SkippedSeeds.RemoveAt(i);
+                var seed = _skippedSeeds[i].Seed;
+                _skippedSeeds.RemoveAt(i);
                 return seed;
             }
         }
         return null;
     }
+
+    /// <summary>Writes the chain as the nested message <paramref name="field"/> of a session state (our record format).</summary>
+    internal void WriteTo(ProtoWriter w, int field)
+    {
+        var size = ProtoSize.Bytes(1, RatchetKey.Serialized.Length) + ProtoSize.Bytes(2, ChainKey.Length) + ProtoSize.UInt32(3, Index);
+        if (_skippedSeeds is not null)
+        {
+            foreach (var (index, seed) in _skippedSeeds)
+            {
+                size += ProtoSize.Bytes(4, SkippedSize(index, seed));
+            }
+        }
+        w.WriteMessageHeader(field, size);
+        w.WriteBytes(1, RatchetKey.Serialized);
+        w.WriteBytes(2, ChainKey);
+        w.WriteUInt32(3, Index);
+        if (_skippedSeeds is not null)
+        {
+            foreach (var (index, seed) in _skippedSeeds)
+            {
+                w.WriteMessageHeader(4, SkippedSize(index, seed));
+                w.WriteUInt32(1, index);
+                w.WriteBytes(2, seed);
+            }
+        }
+    }
+
+    private static int SkippedSize(uint index, byte[] seed) => ProtoSize.UInt32(1, index) + ProtoSize.Bytes(2, seed.Length);
 
     /// <inheritdoc />
     public override string ToString() => nameof(ReceiverChain);

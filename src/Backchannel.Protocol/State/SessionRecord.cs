@@ -12,12 +12,12 @@ public sealed class SessionRecord
     [ThreadStatic]
     private static ProtoWriter? t_recordWriter;
 
-    [ThreadStatic]
-    private static ProtoWriter? t_stateWriter;
+    // Made on first use: most records loaded for a message have no archived state.
+    private ArchivedStates? _previous;
 
     internal SessionState? Current { get; private set; }
 
-    internal List<SessionState> Previous { get; } = [];
+    internal ArchivedStates Previous => _previous ??= new();
 
     /// <summary>An empty record.</summary>
     public SessionRecord() { }
@@ -36,11 +36,7 @@ public sealed class SessionRecord
         if (Current is not null)
         {
             Current.PendingPreKey = null;
-            Previous.Insert(0, Current);
-            if (Previous.Count > Constants.ArchivedStatesMaxLength)
-            {
-                Previous.RemoveAt(Previous.Count - 1);
-            }
+            Previous.AddNewest(Current);
         }
         Current = state;
     }
@@ -62,41 +58,25 @@ public sealed class SessionRecord
             var state = Current;
             Current = null;
             state.PendingPreKey = null;
-            Previous.Insert(0, state);
-            if (Previous.Count > Constants.ArchivedStatesMaxLength)
-            {
-                Previous.RemoveAt(Previous.Count - 1);
-            }
+            Previous.AddNewest(state);
         }
     }
 
     /// <summary>Our versioned record bytes; they hold secrets.</summary>
     public byte[] Serialize()
     {
-        // Stores save the record after every message: reuse this thread's two scratch writers (wiped after each
-        // use) rather than allocating two 1 KiB buffers per call, so only the result is allocated.
+        // Stores save the record after every message: reuse this thread's scratch writer (wiped after each use)
+        // rather than allocating a buffer per call, so only the result is allocated.
         var w = t_recordWriter ??= new ProtoWriter(1024);
-        var s = t_stateWriter ??= new ProtoWriter(1024);
         try
         {
             w.WriteByte(RecordFormat.Version1);
-            if (Current is not null)
-            {
-                Current.Serialize(s);
-                w.WriteMessage(1, s);
-                s.Clear();
-            }
-            foreach (var state in Previous)
-            {
-                state.Serialize(s);
-                w.WriteMessage(2, s);
-                s.Clear();
-            }
+            Current?.WriteTo(w, 1);
+            _previous?.WriteTo(w, 2);
             return w.ToArray();
         }
         finally
         {
-            s.Clear();
             w.Clear();
         }
     }
@@ -111,13 +91,7 @@ public sealed class SessionRecord
             switch (f)
             {
                 case 1: record.Current = SessionState.Deserialize(r.ReadBytesSpan(wt)); break;
-                case 2:
-                    if (record.Previous.Count >= Constants.ArchivedStatesMaxLength)
-                    {
-                        throw new InvalidMessageException("too many archived session states");
-                    }
-                    record.Previous.Add(SessionState.Deserialize(r.ReadBytesSpan(wt)));
-                    break;
+                case 2: record.Previous.AddSerialized(r.ReadBytesSpan(wt)); break;
                 default: r.Skip(wt); break;
             }
         }

@@ -10,6 +10,9 @@ namespace Backchannel.Protocol.State;
 /// </summary>
 internal sealed class SessionState
 {
+    [ThreadStatic]
+    private static ProtoWriter? t_scratch;
+
     internal int Version { get; set; } = Constants.SessionVersion;
 
     internal required IdentityKey LocalIdentity { get; init; }
@@ -26,7 +29,7 @@ internal sealed class SessionState
 
     internal uint SenderChainIndex { get; set; }
 
-    internal List<ReceiverChain> ReceiverChains { get; } = [];
+    internal ReceiverChains ReceiverChains { get; } = new();
 
     internal PendingPreKey? PendingPreKey { get; set; }
 
@@ -36,29 +39,37 @@ internal sealed class SessionState
 
     internal required byte[] AliceBaseKey { get; init; }
 
-    internal ReceiverChain? FindReceiverChain(ECPublicKey ratchetKey)
-    {
-        foreach (var chain in ReceiverChains)
-        {
-            if (chain.RatchetKey.Equals(ratchetKey))
-            {
-                return chain;
-            }
-        }
-        return null;
-    }
+    internal ReceiverChain? FindReceiverChain(ECPublicKey ratchetKey) => FindReceiverChain(ratchetKey.Serialized);
+
+    /// <summary>The receiving chain of a serialized ratchet key, compared without making a key object.</summary>
+    internal ReceiverChain? FindReceiverChain(ReadOnlySpan<byte> ratchetKey) => ReceiverChains.Find(ratchetKey);
 
     internal ReceiverChain AddReceiverChain(ECPublicKey ratchetKey, byte[] chainKey)
     {
         var chain = new ReceiverChain(ratchetKey, chainKey, 0);
         ReceiverChains.Add(chain);
-        if (ReceiverChains.Count > Constants.MaxReceiverChains)
-        {
-            ReceiverChains.RemoveAt(0);
-        }
         return chain;
     }
 
+    /// <summary>
+    /// Writes the state as the nested message <paramref name="field"/> of a record. Its length is known only once
+    /// written, so it goes through this thread's scratch writer first (wiped after each use: it holds secrets).
+    /// </summary>
+    internal void WriteTo(ProtoWriter w, int field)
+    {
+        var scratch = t_scratch ??= new ProtoWriter(1024);
+        try
+        {
+            Serialize(scratch);
+            w.WriteMessage(field, scratch);
+        }
+        finally
+        {
+            scratch.Clear();
+        }
+    }
+
+    /// <summary>Writes the state's fields; its own nested messages are sized first and written in place.</summary>
     internal void Serialize(ProtoWriter w)
     {
         w.WriteUInt32(1, (uint)Version);
@@ -70,178 +81,63 @@ internal sealed class SessionState
         w.WriteBytes(7, SenderRatchet.PrivateKey.Raw);
         w.WriteBytes(8, SenderChainKey);
         w.WriteUInt32(9, SenderChainIndex);
-        foreach (var chain in ReceiverChains)
-        {
-            var c = new ProtoWriter(80 + chain.SkippedSeeds.Count * 40);
-            c.WriteBytes(1, chain.RatchetKey.Serialized);
-            c.WriteBytes(2, chain.ChainKey);
-            c.WriteUInt32(3, chain.Index);
-            foreach (var (index, seed) in chain.SkippedSeeds)
-            {
-                var k = new ProtoWriter(40);
-                k.WriteUInt32(1, index);
-                k.WriteBytes(2, seed);
-                c.WriteMessage(4, k);
-                k.Clear();
-            }
-            w.WriteMessage(10, c);
-            c.Clear();
-        }
+        ReceiverChains.WriteTo(w, 10);
         if (PendingPreKey is { } p)
         {
-            var pw = new ProtoWriter(1700);
+            w.WriteMessageHeader(11, PendingSize(p));
             if (p.PreKeyId is { } id)
             {
-                pw.WriteUInt32(1, id);
+                w.WriteUInt32(1, id);
             }
-            pw.WriteUInt32(2, p.SignedPreKeyId);
-            pw.WriteBytes(3, p.BaseKey.Serialized);
-            pw.WriteUInt32(4, p.KyberPreKeyId);
-            pw.WriteBytes(5, p.KyberCiphertext);
-            pw.WriteUInt64(6, (ulong)p.TimestampMs);
-            w.WriteMessage(11, pw);
+            w.WriteUInt32(2, p.SignedPreKeyId);
+            w.WriteBytes(3, p.BaseKey.Serialized);
+            w.WriteUInt32(4, p.KyberPreKeyId);
+            w.WriteBytes(5, p.KyberCiphertext);
+            w.WriteUInt64(6, (ulong)p.TimestampMs);
         }
         w.WriteUInt32(12, LocalRegistrationId);
         w.WriteUInt32(13, RemoteRegistrationId);
         w.WriteBytes(14, AliceBaseKey);
     }
 
+    private static int PendingSize(PendingPreKey p) =>
+        (p.PreKeyId is { } id ? ProtoSize.UInt32(1, id) : 0) + ProtoSize.UInt32(2, p.SignedPreKeyId)
+        + ProtoSize.Bytes(3, p.BaseKey.Serialized.Length) + ProtoSize.UInt32(4, p.KyberPreKeyId)
+        + ProtoSize.Bytes(5, p.KyberCiphertext.Length) + ProtoSize.UInt64(6, (ulong)p.TimestampMs);
+
+    /// <summary>Builds a state from its record bytes; malformed bytes throw <see cref="InvalidMessageException"/>.</summary>
     internal static SessionState Deserialize(ReadOnlySpan<byte> bytes)
     {
-        var r = new ProtoReader(bytes);
-        uint version = 0, previousCounter = 0, senderIndex = 0, localReg = 0, remoteReg = 0;
-        byte[]? local = null, remote = null, root = null, senderPub = null, senderPriv = null, senderChain = null, aliceBase = null;
-        var chains = new List<ReceiverChain>();
-        PendingPreKey? pending = null;
-        while (r.TryReadTag(out var f, out var wt))
-        {
-            switch (f)
-            {
-                case 1: version = r.ReadUInt32(wt); break;
-                case 2: local = r.ReadBytes(wt); break;
-                case 3: remote = r.ReadBytes(wt); break;
-                case 4: root = r.ReadBytes(wt); break;
-                case 5: previousCounter = r.ReadUInt32(wt); break;
-                case 6: senderPub = r.ReadBytes(wt); break;
-                case 7: senderPriv = r.ReadBytes(wt); break;
-                case 8: senderChain = r.ReadBytes(wt); break;
-                case 9: senderIndex = r.ReadUInt32(wt); break;
-                case 10: chains.Add(ReadChain(r.ReadBytesSpan(wt))); break;
-                case 11: pending = ReadPending(r.ReadBytesSpan(wt)); break;
-                case 12: localReg = r.ReadUInt32(wt); break;
-                case 13: remoteReg = r.ReadUInt32(wt); break;
-                case 14: aliceBase = r.ReadBytes(wt); break;
-                default: r.Skip(wt); break;
-            }
-        }
-        if (local is null || remote is null || root is null || senderPub is null || senderPriv is null || senderChain is null || aliceBase is null
-            || root.Length != 32 || senderChain.Length != 32 || chains.Count > Constants.MaxReceiverChains)
-        {
-            throw new InvalidMessageException("incomplete session state");
-        }
+        // Everything is checked before anything is built, and keys are made straight from slices of the bytes.
+        var f = SessionStateFields.Read(bytes);
         var state = new SessionState
         {
-            Version = (int)version,
-            LocalIdentity = ParseKey(local, b => IdentityKey.Deserialize(b)),
-            RemoteIdentity = ParseKey(remote, b => IdentityKey.Deserialize(b)),
-            RootKey = root,
-            PreviousCounter = previousCounter,
-            SenderRatchet = new ECKeyPair(ParseKey(senderPub, b => ECPublicKey.Deserialize(b)), ParseKey(senderPriv, b => ECPrivateKey.Deserialize(b))),
-            SenderChainKey = senderChain,
-            SenderChainIndex = senderIndex,
-            PendingPreKey = pending,
-            LocalRegistrationId = localReg,
-            RemoteRegistrationId = remoteReg,
-            AliceBaseKey = aliceBase,
+            Version = (int)f.Version,
+            LocalIdentity = IdentityKey.Deserialize(f.LocalIdentity),
+            RemoteIdentity = IdentityKey.Deserialize(f.RemoteIdentity),
+            RootKey = f.RootKey.ToArray(),
+            PreviousCounter = f.PreviousCounter,
+            SenderRatchet = new ECKeyPair(ECPublicKey.Deserialize(f.SenderPublicKey), ECPrivateKey.Deserialize(f.SenderPrivateKey)),
+            SenderChainKey = f.SenderChainKey.ToArray(),
+            SenderChainIndex = f.SenderChainIndex,
+            PendingPreKey = f.HasPendingPreKey ? SessionStateFields.ReadPendingPreKey(f.PendingPreKey, build: true) : null,
+            LocalRegistrationId = f.LocalRegistrationId,
+            RemoteRegistrationId = f.RemoteRegistrationId,
+            AliceBaseKey = f.AliceBaseKey.ToArray(),
         };
-        state.ReceiverChains.AddRange(chains);
+        var r = new ProtoReader(bytes);
+        while (r.TryReadTag(out var field, out var wt))
+        {
+            if (field == 10)
+            {
+                state.ReceiverChains.AddSerialized(r.ReadBytesSpan(wt));
+            }
+            else
+            {
+                r.Skip(wt);
+            }
+        }
         return state;
-    }
-
-    private static ReceiverChain ReadChain(ReadOnlySpan<byte> bytes)
-    {
-        var r = new ProtoReader(bytes);
-        byte[]? key = null, chainKey = null;
-        uint index = 0;
-        var skipped = new List<(uint, byte[])>();
-        while (r.TryReadTag(out var f, out var wt))
-        {
-            switch (f)
-            {
-                case 1: key = r.ReadBytes(wt); break;
-                case 2: chainKey = r.ReadBytes(wt); break;
-                case 3: index = r.ReadUInt32(wt); break;
-                case 4: skipped.Add(ReadSkipped(r.ReadBytesSpan(wt))); break;
-                default: r.Skip(wt); break;
-            }
-        }
-        if (key is null || chainKey is null || chainKey.Length != 32 || skipped.Count > Constants.MaxMessageKeys)
-        {
-            throw new InvalidMessageException("incomplete receiver chain");
-        }
-        var chain = new ReceiverChain(ParseKey(key, b => ECPublicKey.Deserialize(b)), chainKey, index);
-        chain.SkippedSeeds.AddRange(skipped);
-        return chain;
-    }
-
-    private static (uint, byte[]) ReadSkipped(ReadOnlySpan<byte> bytes)
-    {
-        var r = new ProtoReader(bytes);
-        uint index = 0;
-        byte[]? seed = null;
-        while (r.TryReadTag(out var f, out var wt))
-        {
-            switch (f)
-            {
-                case 1: index = r.ReadUInt32(wt); break;
-                case 2: seed = r.ReadBytes(wt); break;
-                default: r.Skip(wt); break;
-            }
-        }
-        if (seed is null || seed.Length != 32)
-        {
-            throw new InvalidMessageException("incomplete skipped message key");
-        }
-        return (index, seed);
-    }
-
-    private static PendingPreKey ReadPending(ReadOnlySpan<byte> bytes)
-    {
-        var r = new ProtoReader(bytes);
-        uint? preKeyId = null;
-        uint signed = 0, kyber = 0;
-        byte[]? baseKey = null, ct = null;
-        ulong ts = 0;
-        while (r.TryReadTag(out var f, out var wt))
-        {
-            switch (f)
-            {
-                case 1: preKeyId = r.ReadUInt32(wt); break;
-                case 2: signed = r.ReadUInt32(wt); break;
-                case 3: baseKey = r.ReadBytes(wt); break;
-                case 4: kyber = r.ReadUInt32(wt); break;
-                case 5: ct = r.ReadBytes(wt); break;
-                case 6: ts = r.ReadUInt64(wt); break;
-                default: r.Skip(wt); break;
-            }
-        }
-        if (baseKey is null || ct is null)
-        {
-            throw new InvalidMessageException("incomplete pending prekey");
-        }
-        return new PendingPreKey(preKeyId, signed, ParseKey(baseKey, b => ECPublicKey.Deserialize(b)), kyber, ct, (long)ts);
-    }
-
-    private static T ParseKey<T>(byte[] bytes, Func<byte[], T> parse)
-    {
-        try
-        {
-            return parse(bytes);
-        }
-        catch (InvalidKeyException)
-        {
-            throw new InvalidMessageException("invalid key in session record");
-        }
     }
 
     /// <inheritdoc />

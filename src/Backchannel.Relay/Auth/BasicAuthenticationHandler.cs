@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -54,7 +55,14 @@ internal sealed class BasicAuthenticationHandler(
         long today = LastSeen.Day(clock.GetUtcNow());
         if (record!.LastSeenAt is not long seen || seen < today)
         {
-            await accounts.TouchDeviceAsync(device, today, Context.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                await accounts.TouchDeviceAsync(device, today, Context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (DbException e) when (StorageErrors.IsReadOnly(e))
+            {
+                // The last-seen day is advisory: on read-only storage the caller may still read what is stored.
+            }
         }
 
         var identity = new ClaimsIdentity(

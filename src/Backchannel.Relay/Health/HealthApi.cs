@@ -8,7 +8,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Backchannel.Relay.Health;
 
-/// <summary><c>GET /health</c>: 200 <c>{"status":"ok"}</c> when the store answers, else a 503 problem.</summary>
+/// <summary>
+/// <c>GET /health</c>: 200 <c>{"status":"ok"}</c> when the store answers and can store, else a 503 problem (whose
+/// detail says when the storage is read-only).
+/// </summary>
 internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
@@ -24,9 +27,9 @@ internal static class HealthApi
             await storage.CheckAsync(cancellationToken).ConfigureAwait(false);
             return TypedResults.Ok(new HealthResponse("ok"));
         }
-        catch (DbException)
+        catch (DbException e)
         {
-            return Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service unavailable", Problems.DefaultDetail(StatusCodes.Status503ServiceUnavailable));
+            return Problems.StorageUnavailable(StorageErrors.IsReadOnly(e));
         }
     }
 }

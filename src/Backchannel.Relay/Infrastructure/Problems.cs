@@ -40,6 +40,14 @@ internal static class Problems
         _ => "about:blank",
     };
 
+    /// <summary>The 503 detail when the storage answers reads but refuses writes.</summary>
+    public const string StorageReadOnlyDetail =
+        "The relay's storage is read-only: what it holds can still be read, but nothing can be stored until it is writable again; retry later.";
+
+    /// <summary>A 503 problem for a storage failure, saying so when the storage is read-only.</summary>
+    public static ProblemHttpResult StorageUnavailable(bool readOnly) =>
+        Make(StatusCodes.Status503ServiceUnavailable, "Service unavailable", readOnly ? StorageReadOnlyDetail : DefaultDetail(StatusCodes.Status503ServiceUnavailable));
+
     /// <summary>A detail for a status whose response carries none of its own (unknown route, 405, …).</summary>
     public static string DefaultDetail(int status) => status switch
     {

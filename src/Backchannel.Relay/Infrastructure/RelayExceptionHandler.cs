@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Backchannel.Relay.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,8 @@ namespace Backchannel.Relay.Infrastructure;
 
 /// <summary>
 /// Turns the exceptions that are not bugs into problem details: a storage failure (any ADO.NET
-/// <see cref="DbException"/>: SQLite's disk full or read-only, later PostgreSQL's) is 503, a Kestrel
+/// <see cref="DbException"/>: SQLite's disk full or read-only, later PostgreSQL's) is 503 (whose detail says so when
+/// the storage is read-only), a Kestrel
 /// <see cref="BadHttpRequestException"/> (too large, too slow, malformed) keeps its 4xx status, a client that
 /// went away (cancellation, a broken connection) gets nothing.
 /// Anything else is a bug and falls through to the 500 problem.
@@ -20,6 +22,10 @@ internal sealed class RelayExceptionHandler(IProblemDetailsService problemDetail
         {
             case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
                 return true;
+            case DbException storage when StorageErrors.IsReadOnly(storage):
+                logger.StorageReadOnly(httpContext.Request.Method);
+                httpContext.Response.Headers.RetryAfter = "30";
+                return await WriteAsync(httpContext, exception, StatusCodes.Status503ServiceUnavailable, "Service unavailable", Problems.StorageReadOnlyDetail).ConfigureAwait(false);
             case DbException storage:
                 logger.StorageUnavailable(storage.GetType().Name, storage.ErrorCode, storage);
                 httpContext.Response.Headers.RetryAfter = "30";
@@ -36,7 +42,7 @@ internal sealed class RelayExceptionHandler(IProblemDetailsService problemDetail
         }
     }
 
-    private async ValueTask<bool> WriteAsync(HttpContext httpContext, Exception exception, int status, string title)
+    private async ValueTask<bool> WriteAsync(HttpContext httpContext, Exception exception, int status, string title, string? detail = null)
     {
         if (httpContext.Response.HasStarted)
         {
@@ -48,7 +54,7 @@ internal sealed class RelayExceptionHandler(IProblemDetailsService problemDetail
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = { Status = status, Title = title, Type = Problems.TypeFor(status), Detail = Problems.DefaultDetail(status) },
+            ProblemDetails = { Status = status, Title = title, Type = Problems.TypeFor(status), Detail = detail ?? Problems.DefaultDetail(status) },
         }).ConfigureAwait(false);
     }
 }

@@ -23,6 +23,10 @@ internal sealed class MessageExpiryService(IMessageStore messages, RelayLimits l
                     logger.MessagesExpired(expired);
                 }
             }
+            catch (DbException e) when (StorageErrors.IsReadOnly(e))
+            {
+                logger.ExpiryPostponedReadOnly();
+            }
             catch (DbException e)
             {
                 logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);

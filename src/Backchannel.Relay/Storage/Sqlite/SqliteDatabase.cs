@@ -16,7 +16,7 @@ namespace Backchannel.Relay.Storage.Sqlite;
 /// run there as they are; the schema needs <c>uuid</c>/<c>bytea</c>/<c>bigint generated always as identity</c>, and a
 /// take needs <c>FOR UPDATE SKIP LOCKED</c> (or SERIALIZABLE) in place of this single writer.
 /// </summary>
-internal sealed class SqliteDatabase : IDisposable
+internal sealed partial class SqliteDatabase : IDisposable
 {
     /// <summary>The file name inside the data directory.</summary>
     public const string FileName = "relay.db";
@@ -111,6 +111,7 @@ internal sealed class SqliteDatabase : IDisposable
         """;
 
     private readonly string _connectionString;
+    private readonly string _unpooledConnectionString;
     /// <summary>Most writes committed together (each in its own savepoint).</summary>
     private const int MaxWritesPerCommit = 256;
 
@@ -141,16 +142,24 @@ internal sealed class SqliteDatabase : IDisposable
             Pooling = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
-        CreateSchema();
+        _unpooledConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
+        CreateSchemaOrOpenReadOnly();
     }
 
     /// <summary>The full path of the database file.</summary>
     public string Path { get; }
 
     /// <summary>Opens a connection with the per-connection settings applied.</summary>
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => OpenAsync(pooled: true, cancellationToken);
+
+    /// <summary>
+    /// Opens a connection with the per-connection settings applied; <paramref name="pooled"/> false for the kept
+    /// connections (<see cref="SqliteKeptConnection"/>), so that dropping one really closes it (a pooled one would go
+    /// back to the pool and could be handed out again, e.g. still read-only).
+    /// </summary>
+    public async Task<SqliteConnection> OpenAsync(bool pooled, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(pooled ? _connectionString : _unpooledConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -193,7 +202,8 @@ internal sealed class SqliteDatabase : IDisposable
         }
         finally
         {
-            if (keep && _readers.Count < MaxKeptReaders)
+            // Not kept while writes find the file read-only: a connection opened then may stay read-only.
+            if (keep && !_readOnly && _readers.Count < MaxKeptReaders)
             {
                 _readers.Push(reader);
                 if (Volatile.Read(ref _disposed))
@@ -237,6 +247,7 @@ internal sealed class SqliteDatabase : IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
+        ForgetReadOnlyConnections();
         var pending = new PendingWrite<T>(work, committed, cancellationToken);
         bool lead;
         lock (_queue)
@@ -251,7 +262,7 @@ internal sealed class SqliteDatabase : IDisposable
             _ = Task.Run(DrainAsync, CancellationToken.None);
         }
 
-        return pending.Task;
+        return TrackReadOnlyAsync(pending.Task);
     }
 
     /// <summary>Commits batches until the queue is empty; never throws (failures go to the batch's callers).</summary>
@@ -292,6 +303,14 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            if (_readOnly)
+            {
+                // A connection opened while the file was read-only stays read-only (SqliteDatabase.ReadOnly.cs):
+                // while writes find it so, each batch starts on a fresh connection, so the first write after the
+                // storage is writable again succeeds.
+                DropWriter();
+            }
+
             SqliteKeptConnection writer = _writer ?? await OpenWriterAsync().ConfigureAwait(false);
             SqliteConnection connection = writer.Connection;
             transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
@@ -495,12 +514,6 @@ internal sealed class SqliteDatabase : IDisposable
         DropReaders();
 
         ClearPool();
-    }
-
-    private void ClearPool()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
     }
 
     private void CreateSchema()

@@ -25,7 +25,7 @@ internal sealed class SqliteKeptConnection : IDisposable
 
     public static async Task<SqliteKeptConnection> OpenAsync(SqliteDatabase database)
     {
-        SqliteConnection connection = await database.OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        SqliteConnection connection = await database.OpenAsync(pooled: false, CancellationToken.None).ConfigureAwait(false);
         try
         {
             // The writer's savepoints keep their undo records (the statement journal) in memory, not a temp file;
