@@ -36,7 +36,8 @@ internal static class Program
         ThreadPool.SetMinThreads(Math.Max(32, Environment.ProcessorCount * 8), 32);
         Console.WriteLine($"# relay load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {MachineFacts.Describe()}");
         Console.WriteLine($"# relay: {options.RelayDll}; clients {options.Clients}, peers per client {options.PeersPerClient}, " +
-                          $"warmup {options.Warmup} s, measured {options.Seconds} s, plaintext {options.PlaintextBytes} B");
+                          $"warmup {options.Warmup} s, measured {options.Seconds} s, " +
+                          (options.OpaqueContent ? "opaque content (227 random bytes, no Signal encryption or decryption)" : $"plaintext {options.PlaintextBytes} B"));
         Console.WriteLine($"# relay limits raised by environment: {string.Join(' ', RelayProcess.LimitOverrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
         Console.WriteLine(RunResult.Header);
 
@@ -91,6 +92,7 @@ internal sealed class LoadOptions
         "usage: Backchannel.RelayLoad [--clients N (2..500, default 50)] [--rate R | --curve [--rates 1000,2500,...,max]]\n" +
         "                             [--seconds S (1..60, default 10)] [--warmup W (0..60, default 3)] [--peers P (default 4)]\n" +
         "                             [--storage-messages M (default 2000, 0 to skip)] [--relay PATH/backchannel.dll]\n" +
+        "                             [--opaque-content (random bytes instead of Signal encryption: the relay's own capacity)]\n" +
         "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
 
     public int Clients { get; private set; } = 50;
@@ -101,6 +103,7 @@ internal sealed class LoadOptions
     public int StorageMessages { get; private set; } = 2000;
     public int PlaintextBytes { get; private set; } = 160;
     public bool Help { get; private set; }
+    public bool OpaqueContent { get; private set; }
     public string RelayDll { get; private set; } = DefaultRelayDll();
 
     /// <summary>"max": every client sends back to back in batches of 100 (closed loop).</summary>
@@ -127,6 +130,7 @@ internal sealed class LoadOptions
                 case "--storage-messages": o.StorageMessages = ParseInt(Next(), "--storage-messages"); break;
                 case "--plaintext-bytes": o.PlaintextBytes = ParseInt(Next(), "--plaintext-bytes"); break;
                 case "--relay": o.RelayDll = Path.GetFullPath(Next()); break;
+                case "--opaque-content": o.OpaqueContent = true; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}.");
             }

@@ -30,17 +30,28 @@ internal sealed class SimClient : IAsyncDisposable
     private ClientWebSocket? _socket;
     private Task? _receiveLoop;
 
-    public SimClient(HttpClient http, Uri relay, int index)
+    public SimClient(HttpClient http, Uri relay, int index, bool opaqueContent = false)
     {
         _http = http;
         _relay = relay;
         Index = index;
+        OpaqueContent = opaqueContent;
         _identity = IdentityKeyPair.Generate();
         _store = new InMemoryProtocolStore(_identity, KeyHelper.GenerateRegistrationId());
         _credential = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
     public int Index { get; }
+
+    /// <summary>
+    /// Send random bytes of a SignalMessage's size instead of encrypting, and read the due time from them instead of
+    /// decrypting (<c>--opaque-content</c>): the relay sees the same traffic, the load generator spends no CPU on the
+    /// Signal Protocol. Shows what the relay does when it is not sharing the two cores with real clients' crypto.
+    /// </summary>
+    public bool OpaqueContent { get; }
+
+    /// <summary>Size of an opaque message: the 227-byte SignalMessage of a 160-byte plaintext.</summary>
+    private const int OpaqueContentBytes = 227;
 
     public string Account { get; private set; } = "";
 
@@ -173,7 +184,7 @@ internal sealed class SimClient : IAsyncDisposable
         long k = 0;
         int peer = 0;
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        byte[] plaintext = new byte[plaintextBytes];
+        byte[] plaintext = new byte[OpaqueContent ? OpaqueContentBytes : plaintextBytes];
         RandomNumberGenerator.Fill(plaintext);
         while (!ct.IsCancellationRequested)
         {
@@ -217,13 +228,22 @@ internal sealed class SimClient : IAsyncDisposable
                         peer = (peer + 1) % Peers.Count;
                         BinaryPrimitives.WriteInt64LittleEndian(plaintext, due);
                         BinaryPrimitives.WriteInt64LittleEndian(plaintext.AsSpan(8), k + i);
-                        CiphertextMessage m = Cipher(to.Account).Encrypt(plaintext);
                         w.WriteStartObject();
                         w.WriteString("id", Guid.NewGuid().ToString("D"));
                         w.WriteString("to", to.Account);
                         w.WriteNumber("device", 1);
-                        w.WriteNumber("type", m.Type);
-                        w.WriteBase64String("content", m.Serialize());
+                        if (OpaqueContent)
+                        {
+                            w.WriteNumber("type", CiphertextMessage.WhisperType);
+                            w.WriteBase64String("content", plaintext);
+                        }
+                        else
+                        {
+                            CiphertextMessage m = Cipher(to.Account).Encrypt(plaintext);
+                            w.WriteNumber("type", m.Type);
+                            w.WriteBase64String("content", m.Serialize());
+                        }
+
                         w.WriteEndObject();
                         counters.CountSent(due);
                     }
@@ -320,6 +340,12 @@ internal sealed class SimClient : IAsyncDisposable
         string source = m.GetProperty("source").GetString()!;
         int type = m.GetProperty("type").GetInt32();
         byte[] content = m.GetProperty("content").GetBytesFromBase64();
+        if (OpaqueContent)
+        {
+            Counters?.CountDelivered(Index, BinaryPrimitives.ReadInt64LittleEndian(content), Stopwatch.GetTimestamp());
+            return id;
+        }
+
         byte[] plain;
         try
         {

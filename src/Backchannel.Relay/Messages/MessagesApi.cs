@@ -140,7 +140,7 @@ internal static class MessagesApi
         return Convert.TryFromBase64String(header.Trim(), key, out int written) && written == AccessKeys.Length ? key[..written] : null;
     }
 
-    /// <summary>Checks the recipient devices exist, stores the batch (quota permitting), wakes their sockets.</summary>
+    /// <summary>Checks the recipient devices exist, stores the batch (quota permitting), pushes it to their sockets.</summary>
     private static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> StoreAsync(
         List<NewMessage> batch, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits,
         ILogger<SendRequest> logger, CancellationToken cancellationToken)
@@ -153,16 +153,12 @@ internal static class MessagesApi
             }
         }
 
-        StoreMessagesResult result = await messages.StoreAsync(batch, limits.MaxPendingMessagesPerDevice, cancellationToken).ConfigureAwait(false);
+        // Connected recipients get the new messages from the notifier once they are durable, in mailbox order.
+        StoreMessagesResult result = await messages.StoreAsync(batch, limits.MaxPendingMessagesPerDevice, notifier.Push, cancellationToken).ConfigureAwait(false);
         if (result.FullMailbox is DeviceAddress full)
         {
             logger.MailboxFull();
             return Problems.TooManyRequests($"The mailbox of device {full.Device} on account {Ids.Format(full.Account)} is full; nothing was stored. Retry later.");
-        }
-
-        foreach (DeviceAddress recipient in batch.Where((_, i) => result.Stored[i]).Select(m => m.Recipient).Distinct())
-        {
-            notifier.Notify(recipient);
         }
 
         int stored = result.Stored.Count(s => s);

@@ -6,7 +6,8 @@ namespace Backchannel.Relay.Storage;
 /// stored at most once per (recipient account, recipient device, id), so a retried send is stored once; a batch
 /// is stored whole or not at all; a sealed message (no source) is stored with no trace of its sender; a message
 /// leaves its mailbox only by acknowledgement, expiry or removal of its device; fetching never removes anything.
-/// Delivery notification is not the store's job (<c>WebSockets/MessageNotifier</c>).
+/// Delivery notification is not the store's job (<c>WebSockets/MessageNotifier</c>); the store only hands each new
+/// message, in order, to a callback once it is durable.
 /// </summary>
 internal interface IMessageStore
 {
@@ -14,7 +15,18 @@ internal interface IMessageStore
     /// Stores a batch atomically. Refuses the whole batch when a recipient's mailbox would then hold more than
     /// <paramref name="maxPendingPerDevice"/> messages.
     /// </summary>
-    Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken);
+    Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken) =>
+        StoreAsync(messages, maxPendingPerDevice, onDurable: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="StoreAsync(IReadOnlyList{NewMessage}, int, CancellationToken)"/>; once the batch is durable, and
+    /// before this returns, <paramref name="onDurable"/> is called for each message stored now (not for duplicates),
+    /// with its recipient and the message as a fetch would return it. Calls follow the order of the sequences across
+    /// all batches (a recipient's messages come in mailbox order), one at a time; they must be quick and not throw.
+    /// This is how the relay pushes new messages to connected sockets without reading them back.
+    /// </summary>
+    Task<StoreMessagesResult> StoreAsync(
+        IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="limit"/> pending messages with a sequence above <paramref name="afterSequence"/>, oldest first.</summary>
     Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken);

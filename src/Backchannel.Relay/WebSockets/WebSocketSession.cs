@@ -3,17 +3,18 @@ using System.Data.Common;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Backchannel.Relay.Infrastructure;
-using Backchannel.Relay.Messages;
 using Backchannel.Relay.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Backchannel.Relay.WebSockets;
 
 /// <summary>
-/// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then whatever the
-/// notifier signals, reading the store after a cursor so nothing goes twice on one connection; a receive loop
-/// takes ack frames. Either loop ending ends the session; neither lets an exception escape. Removing the device
-/// ends the session (status 1008). What is sent and not acknowledged stays in the store for the next connection.
+/// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then the new
+/// messages the notifier hands over (reading the store after a cursor when it says so), never sending a message at
+/// or below the cursor, so nothing goes twice on one connection; a receive loop
+/// takes ack frames and hands them to an <see cref="AckBatcher"/>, which applies them in batches. Either loop
+/// ending ends the session; neither lets an exception escape. Removing the device ends the session (status 1008).
+/// What is sent and not acknowledged stays in the store for the next connection.
 /// </summary>
 internal sealed class WebSocketSession(
     WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger)
@@ -27,6 +28,9 @@ internal sealed class WebSocketSession(
     /// <summary>How long a closing handshake may take before the socket is dropped.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>The send loop's frames, written into one reused buffer.</summary>
+    private readonly WebSocketFrameWriter _frames = new();
+
     /// <summary>Runs until the client leaves, the connection breaks, or <paramref name="stopping"/> fires.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -34,7 +38,9 @@ internal sealed class WebSocketSession(
         using MessageNotifier.Subscription subscription = notifier.Subscribe(device);
         using var sendCancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var receiveCancellation = new CancellationTokenSource();
-        Task<string> receive = ReceiveLoopAsync(receiveCancellation.Token);
+        var acks = new AckBatcher(messages, device, limits.MaxAcksPerRequest);
+        Task<string?> acking = AckLoopAsync(acks, receiveCancellation);
+        Task<string> receive = ReceiveLoopAsync(acks, receiveCancellation.Token);
         Task<string> send = SendLoopAsync(subscription, sendCancellation.Token);
 
         string reason;
@@ -56,6 +62,9 @@ internal sealed class WebSocketSession(
             await receive.ConfigureAwait(false);
         }
 
+        // The receive loop has ended; the acks it queued are applied before the session is over.
+        acks.Complete();
+        reason = await acking.ConfigureAwait(false) ?? reason;
         logger.WebSocketClosed(reason);
     }
 
@@ -71,10 +80,24 @@ internal sealed class WebSocketSession(
             }
 
             long cursor = await SendPendingAsync(0, cancellationToken).ConfigureAwait(false);
-            await SendAsync(new WebSocketFrame(WebSocketFrame.EmptyType), cancellationToken).ConfigureAwait(false);
+            await SendAsync(_frames.Empty(), cancellationToken).ConfigureAwait(false);
             while (await subscription.WaitAsync(cancellationToken).ConfigureAwait(false))
             {
-                cursor = await SendPendingAsync(cursor, cancellationToken).ConfigureAwait(false);
+                (List<StoredMessage> pushed, bool mustRead) = subscription.Take();
+                if (mustRead)
+                {
+                    cursor = await SendPendingAsync(cursor, cancellationToken).ConfigureAwait(false);
+                }
+
+                // Pushed in mailbox order; those at or below the cursor went out with the backlog or a read already.
+                foreach (StoredMessage message in pushed)
+                {
+                    if (message.Sequence > cursor)
+                    {
+                        await SendAsync(_frames.Message(message), cancellationToken).ConfigureAwait(false);
+                        cursor = message.Sequence;
+                    }
+                }
             }
 
             return DeviceRemoved;
@@ -102,7 +125,7 @@ internal sealed class WebSocketSession(
             MessagePage page = await messages.FetchAsync(device, PageSize, cursor, cancellationToken).ConfigureAwait(false);
             foreach (StoredMessage message in page.Messages)
             {
-                await SendAsync(new WebSocketFrame(WebSocketFrame.MessageType, IncomingMessageDto.From(message)), cancellationToken).ConfigureAwait(false);
+                await SendAsync(_frames.Message(message), cancellationToken).ConfigureAwait(false);
                 cursor = message.Sequence;
             }
 
@@ -113,13 +136,31 @@ internal sealed class WebSocketSession(
         }
     }
 
-    private async Task SendAsync(WebSocketFrame frame, CancellationToken cancellationToken)
+    /// <summary>Sends one frame of <see cref="_frames"/> (the send loop's only writer, so the buffer is free again after this).</summary>
+    private async Task SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Applies the socket's acks in batches until the receive loop is done. A storage failure ends the receive loop
+    /// (and so the session), as a failed ack did when acks were applied one by one; returns why, or null.
+    /// Not cancelled by the session stopping: an ack the client sent is applied.
+    /// </summary>
+    private async Task<string?> AckLoopAsync(AckBatcher acks, CancellationTokenSource receiveCancellation)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(frame, RelayJson.Options);
-        await socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await acks.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+        catch (DbException e)
+        {
+            logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
+            await receiveCancellation.CancelAsync().ConfigureAwait(false);
+            return "storage unavailable";
+        }
     }
 
-    private async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
+    private async Task<string> ReceiveLoopAsync(AckBatcher acks, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(limits.MaxWebSocketFrameBytes);
         try
@@ -156,7 +197,7 @@ internal sealed class WebSocketSession(
                     continue;
                 }
 
-                await HandleFrameAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                await HandleFrameAsync(buffer.AsMemory(0, length), acks, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -167,18 +208,14 @@ internal sealed class WebSocketSession(
         {
             return "connection lost";
         }
-        catch (DbException e)
-        {
-            logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
-            return "storage unavailable";
-        }
         finally
         {
+            acks.Complete();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private async Task HandleFrameAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    private async Task HandleFrameAsync(ReadOnlyMemory<byte> json, AckBatcher acks, CancellationToken cancellationToken)
     {
         ClientFrame? frame;
         try
@@ -197,7 +234,7 @@ internal sealed class WebSocketSession(
             return;
         }
 
-        await messages.AckAsync(device, [id], cancellationToken).ConfigureAwait(false);
+        await acks.AddAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task CloseOutputAsync(WebSocketCloseStatus status)

@@ -18,7 +18,8 @@ public sealed class FailingStorageFixture() : RelayFixture(services =>
 
     private sealed class FullDiskMessageStore : IMessageStore
     {
-        public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken) => throw Full();
+        public Task<StoreMessagesResult> StoreAsync(
+            IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken) => throw Full();
 
         public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken) => throw Full();
 

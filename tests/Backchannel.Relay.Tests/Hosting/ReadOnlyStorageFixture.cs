@@ -65,10 +65,11 @@ public sealed class ReadOnlyStorageFixture : RelayFixture
 
     private sealed class ReadOnlyMessageStore(IMessageStore inner, Switch readOnly) : IMessageStore
     {
-        public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken)
+        public Task<StoreMessagesResult> StoreAsync(
+            IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken)
         {
             readOnly.ThrowIfOn();
-            return inner.StoreAsync(messages, maxPendingPerDevice, cancellationToken);
+            return inner.StoreAsync(messages, maxPendingPerDevice, onDurable, cancellationToken);
         }
 
         public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken) =>

@@ -109,6 +109,31 @@ public abstract class MessageStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task New_messages_are_handed_on_once_durable_as_a_fetch_returns_them_and_duplicates_and_refused_batches_are_not()
+    {
+        var handed = new List<(DeviceAddress Recipient, StoredMessage Message)>();
+        DeviceAddress carol = new(Guid.NewGuid(), 1);
+        NewMessage retried = To(_bob);
+        await Store.StoreAsync([retried], 100, default);
+        StoreMessagesResult result = await Store.StoreAsync([To(_bob), retried, To(carol), To(_bob)], 100, (r, m) => handed.Add((r, m)), default);
+        Assert.Equal([true, false, true, true], result.Stored);
+
+        // Handed on in mailbox order (ascending sequences), each as a fetch returns it.
+        Assert.Equal([_bob, carol, _bob], handed.Select(h => h.Recipient));
+        Assert.True(handed.Select(h => h.Message.Sequence).SequenceEqual(handed.Select(h => h.Message.Sequence).Order()));
+        MessagePage bobs = await Store.FetchAsync(_bob, 10, 0, default);
+        StoredMessage[] fetched = [.. bobs.Messages.Skip(1)];
+        Assert.Equal(fetched.Select(m => (m.Id, m.Sequence, m.Type, m.ServerTimestamp, m.Source)),
+            handed.Where(h => h.Recipient == _bob).Select(h => (h.Message.Id, h.Message.Sequence, h.Message.Type, h.Message.ServerTimestamp, h.Message.Source)));
+        Assert.Equal(fetched.Select(m => m.Content), handed.Where(h => h.Recipient == _bob).Select(h => h.Message.Content));
+
+        handed.Clear();
+        StoreMessagesResult full = await Store.StoreAsync([To(carol), To(_bob)], 3, (r, m) => handed.Add((r, m)), default);
+        Assert.True(full.IsMailboxFull);
+        Assert.Empty(handed);
+    }
+
+    [Fact]
     public async Task Duplicates_do_not_count_against_the_quota()
     {
         NewMessage message = To(_bob);

@@ -47,6 +47,66 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     }
 
     [Fact]
+    public async Task A_burst_of_acks_empties_the_mailbox_and_acks_sent_just_before_closing_are_applied()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string[] ids = [.. Enumerable.Range(0, 250).Select(_ => RelayClient.NewId())];
+        foreach (string[] chunk in ids.Chunk(50))
+        {
+            await alice.SendMessagesAsync([.. chunk.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)i]))]);
+        }
+
+        using ClientWebSocket socket = await ConnectAsync(bob);
+        foreach (string id in ids)
+        {
+            Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
+        }
+
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        foreach (string id in ids)
+        {
+            await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = id });
+        }
+
+        // Closed straight after the last ack: the relay still applies every ack it received.
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await EventuallyAsync(async () => (await bob.FetchAsync())["messages"]!.AsArray().Count == 0);
+    }
+
+    [Fact]
+    public async Task Messages_sent_while_the_socket_connects_and_after_arrive_once_each_in_order()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string[] ids = [.. Enumerable.Range(0, 400).Select(_ => RelayClient.NewId())];
+        Task sending = Task.Run(async () =>
+        {
+            foreach (string[] chunk in ids.Chunk(20))
+            {
+                await alice.SendMessagesAsync([.. chunk.Select(id => RelayClient.Message(id, bob.Account, 1, [7]))]);
+            }
+        });
+
+        // Connect while the sends are under way: part comes as backlog, part pushed live, some maybe both ways.
+        await Task.Delay(50);
+        using ClientWebSocket socket = await ConnectAsync(bob);
+        var received = new List<string>();
+        while (received.Count < ids.Length)
+        {
+            JsonObject frame = await ReceiveAsync(socket);
+            if ((string)frame["type"]! == "message")
+            {
+                received.Add((string)frame["message"]!["id"]!);
+            }
+        }
+
+        await sending;
+        Assert.Equal(ids, received);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Unacknowledged_messages_come_again_on_the_next_connection()
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();

@@ -7,7 +7,8 @@ internal sealed class InMemoryMessageStore : IMessageStore
     private readonly Dictionary<DeviceAddress, SortedDictionary<long, StoredMessage>> _mailboxes = [];
     private long _sequence;
 
-    public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken)
+    public Task<StoreMessagesResult> StoreAsync(
+        IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         lock (_lock)
@@ -52,6 +53,7 @@ internal sealed class InMemoryMessageStore : IMessageStore
 
                 long sequence = ++_sequence;
                 box[sequence] = new StoredMessage(m.Id, m.Source, m.Type, m.Content.ToArray(), m.ServerTimestamp, sequence);
+                onDurable?.Invoke(m.Recipient, box[sequence] with { Content = m.Content.ToArray() });
             }
 
             return Task.FromResult(new StoreMessagesResult(stored, null));

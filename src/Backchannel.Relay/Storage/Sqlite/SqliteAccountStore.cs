@@ -7,6 +7,8 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
 {
     private const string DeviceColumns = "device, registration_id, credential_hash, created_at, name, last_seen_at";
 
+    private const string SelectDevice = $"SELECT {DeviceColumns} FROM devices WHERE account = @a AND device = @d;";
+
     public Task<bool> CreateAsync(Guid account, byte[] identityKey, byte[]? accessKeyHash, DeviceRecord firstDevice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(identityKey);
@@ -31,12 +33,13 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
         }, cancellationToken);
     }
 
+    /// <summary>On a kept connection with its statement prepared: every authenticated request and every send reads this.</summary>
     public Task<DeviceRecord?> GetDeviceAsync(DeviceAddress device, CancellationToken cancellationToken) =>
-        database.ReadAsync(async connection =>
+        database.ReadPreparedAsync(async connection =>
         {
-            using SqliteCommand select = SqliteDatabase.Command(connection, null,
-                $"SELECT {DeviceColumns} FROM devices WHERE account = @a AND device = @d;",
-                ("@a", SqliteDatabase.Key(device.Account)), ("@d", device.Device));
+            SqliteCommand select = connection.Command(null, SelectDevice, "@a", "@d");
+            select.Parameters[0].Value = SqliteDatabase.Key(device.Account);
+            select.Parameters[1].Value = device.Device;
             using SqliteDataReader reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDevice(reader, device.Account) : null;
         }, cancellationToken);

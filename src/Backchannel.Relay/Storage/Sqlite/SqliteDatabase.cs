@@ -1,10 +1,12 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Relay.Storage.Sqlite;
 
 /// <summary>
 /// The relay's SQLite file (<c>DATA/relay.db</c>): creates the schema on start, opens one pooled connection per
-/// operation and serialises writers.
+/// read (or borrows a kept one for the hot reads) and serialises writers onto one kept connection
+/// (<see cref="SqliteKeptConnection"/>).
 /// Durability: WAL journal with <c>synchronous=FULL</c>, so a commit has reached the disk (the WAL is synced)
 /// before it returns; NORMAL would let the last commits vanish on power loss, and a send must not be answered
 /// before its message is durable (docs/relay-api.md).
@@ -109,13 +111,23 @@ internal sealed partial class SqliteDatabase : IDisposable
         """;
 
     private readonly string _connectionString;
+    private readonly string _unpooledConnectionString;
     /// <summary>Most writes committed together (each in its own savepoint).</summary>
     private const int MaxWritesPerCommit = 256;
 
-    private const string Savepoint = "w";
+    /// <summary>Most idle connections kept for the hot reads (when more are busy at once, the extra ones are closed after use).</summary>
+    private const int MaxKeptReaders = 8;
 
     private readonly Queue<IPendingWrite> _queue = new();
     private bool _writing;
+
+    /// <summary>The writer's connection, kept between batches (used by the drain task only); null until the first
+    /// batch, after a failed one, and after <see cref="Dispose"/>.</summary>
+    private SqliteKeptConnection? _writer;
+    private bool _disposed;
+
+    /// <summary>Idle kept connections for <see cref="ReadPreparedAsync"/> (at most <see cref="MaxKeptReaders"/>).</summary>
+    private readonly ConcurrentStack<SqliteKeptConnection> _readers = new();
 
     /// <summary>Opens (creating if needed) the database in <paramref name="directory"/> and brings its schema up.</summary>
     public SqliteDatabase(string directory)
@@ -130,6 +142,7 @@ internal sealed partial class SqliteDatabase : IDisposable
             Pooling = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
+        _unpooledConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
         CreateSchemaOrOpenReadOnly();
     }
 
@@ -137,9 +150,16 @@ internal sealed partial class SqliteDatabase : IDisposable
     public string Path { get; }
 
     /// <summary>Opens a connection with the per-connection settings applied.</summary>
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => OpenAsync(pooled: true, cancellationToken);
+
+    /// <summary>
+    /// Opens a connection with the per-connection settings applied; <paramref name="pooled"/> false for the kept
+    /// connections (<see cref="SqliteKeptConnection"/>), so that dropping one really closes it (a pooled one would go
+    /// back to the pool and could be handed out again, e.g. still read-only).
+    /// </summary>
+    public async Task<SqliteConnection> OpenAsync(bool pooled, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(pooled ? _connectionString : _unpooledConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -163,18 +183,72 @@ internal sealed partial class SqliteDatabase : IDisposable
     }
 
     /// <summary>
+    /// Runs <paramref name="work"/> on a borrowed kept connection whose prepared statements
+    /// (<see cref="SqliteKeptConnection.Command"/>, no transaction) stay for the next borrower: for the reads every
+    /// request makes. The work must dispose every data reader it opens, so no read transaction stays open.
+    /// </summary>
+    public async Task<T> ReadPreparedAsync<T>(Func<SqliteKeptConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        cancellationToken.ThrowIfCancellationRequested();
+        SqliteKeptConnection reader = _readers.TryPop(out SqliteKeptConnection? idle) ? idle : await SqliteKeptConnection.OpenAsync(this).ConfigureAwait(false);
+        bool keep = false;
+        try
+        {
+            T result = await work(reader).ConfigureAwait(false);
+            keep = true;
+            return result;
+        }
+        finally
+        {
+            // Not kept while writes find the file read-only: a connection opened then may stay read-only.
+            if (keep && !_readOnly && _readers.Count < MaxKeptReaders)
+            {
+                _readers.Push(reader);
+                if (Volatile.Read(ref _disposed))
+                {
+                    DropReaders();
+                }
+            }
+            else
+            {
+                reader.Dispose();
+            }
+        }
+    }
+
+    private void DropReaders()
+    {
+        while (_readers.TryPop(out SqliteKeptConnection? reader))
+        {
+            reader.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> in a write transaction (one writer at a time); its changes are kept when it
     /// returns <c>Commit = true</c>, undone when it returns false or throws.
     /// Group commit: writes that queue up while a commit is under way run one after another inside the next single
     /// transaction, each in its own savepoint (so undoing one leaves the others), and share its one WAL sync. Every
     /// caller is answered only after that commit, so "stored" still means durable.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, committed: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{ValueTuple{T, bool}}}, CancellationToken)"/>,
+    /// and if the write was kept, <paramref name="committed"/> runs with its result right after the commit that made
+    /// it durable, before the caller is answered. Callbacks run one at a time in commit order (so what they hand on
+    /// keeps the order of the rows); they must be quick.
+    /// </summary>
+    public Task<T> WriteAsync<T>(
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
         ForgetReadOnlyConnections();
-        var pending = new PendingWrite<T>(work, cancellationToken);
+        var pending = new PendingWrite<T>(work, committed, cancellationToken);
         bool lead;
         lock (_queue)
         {
@@ -208,6 +282,12 @@ internal sealed partial class SqliteDatabase : IDisposable
                 if (batch.Count == 0)
                 {
                     _writing = false;
+                    if (_disposed)
+                    {
+                        DropWriter();
+                        ClearPool();
+                    }
+
                     return;
                 }
             }
@@ -218,11 +298,21 @@ internal sealed partial class SqliteDatabase : IDisposable
 
     private async Task CommitBatchAsync(List<IPendingWrite> batch)
     {
-        SqliteConnection? connection = null;
         SqliteTransaction? transaction = null;
+        bool failed = false;
         try
         {
-            connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            if (_readOnly)
+            {
+                // A connection opened while the file was read-only stays read-only (SqliteDatabase.ReadOnly.cs):
+                // while writes find it so, each batch starts on a fresh connection, so the first write after the
+                // storage is writable again succeeds.
+                DropWriter();
+            }
+
+            SqliteKeptConnection writer = _writer ?? await OpenWriterAsync().ConfigureAwait(false);
+            SqliteConnection connection = writer.Connection;
             transaction = (SqliteTransaction)await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (IPendingWrite write in batch)
             {
@@ -232,7 +322,7 @@ internal sealed partial class SqliteDatabase : IDisposable
                     continue;
                 }
 
-                await transaction.SaveAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                await writer.SaveAsync(transaction).ConfigureAwait(false);
                 bool keep;
                 try
                 {
@@ -242,18 +332,18 @@ internal sealed partial class SqliteDatabase : IDisposable
                 {
                     // Undo this write only; if the transaction itself is gone (disk full, I/O error), the rollback
                     // throws and the whole batch fails below.
-                    await transaction.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
-                    await transaction.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    await writer.RollbackToAsync(transaction).ConfigureAwait(false);
+                    await writer.ReleaseAsync(transaction).ConfigureAwait(false);
                     write.Fail(e);
                     continue;
                 }
 
                 if (!keep)
                 {
-                    await transaction.RollbackAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                    await writer.RollbackToAsync(transaction).ConfigureAwait(false);
                 }
 
-                await transaction.ReleaseAsync(Savepoint, CancellationToken.None).ConfigureAwait(false);
+                await writer.ReleaseAsync(transaction).ConfigureAwait(false);
             }
 
             // Not cancellable: once the work is done, the commit is the answer.
@@ -278,6 +368,7 @@ internal sealed partial class SqliteDatabase : IDisposable
                 write.Fail(e);
             }
 
+            failed = true;
             return;
         }
         finally
@@ -287,9 +378,10 @@ internal sealed partial class SqliteDatabase : IDisposable
                 await transaction.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (connection is not null)
+            if (failed)
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                // Start the next batch on a fresh connection rather than one that may be in a bad state.
+                DropWriter();
             }
         }
 
@@ -297,6 +389,32 @@ internal sealed partial class SqliteDatabase : IDisposable
         {
             write.Complete();
         }
+    }
+
+    private async Task<SqliteKeptConnection> OpenWriterAsync()
+    {
+        _writer = await SqliteKeptConnection.OpenAsync(this).ConfigureAwait(false);
+        return _writer;
+    }
+
+    private void DropWriter()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+
+    /// <summary>
+    /// The kept command for <paramref name="sql"/> on the writer's connection, for the work of a
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{ValueTuple{T, bool}}}, CancellationToken)"/>
+    /// that runs a statement many times (prepared once for the life of the connection). Set every parameter before
+    /// each run; do not dispose it. <paramref name="connection"/> must be the one the work was given.
+    /// </summary>
+    public SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, params ReadOnlySpan<string> parameterNames)
+    {
+        SqliteKeptConnection writer = _writer is { } w && ReferenceEquals(w.Connection, connection)
+            ? w
+            : throw new InvalidOperationException("Prepared commands belong to the writer's connection: use them inside WriteAsync.");
+        return writer.Command(transaction, sql, parameterNames);
     }
 
     private interface IPendingWrite
@@ -312,11 +430,13 @@ internal sealed partial class SqliteDatabase : IDisposable
         void Fail(Exception error);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+    private sealed class PendingWrite<T>(
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
         : IPendingWrite
     {
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T _result = default!;
+        private bool _kept;
 
         public Task<T> Task => _answer.Task;
 
@@ -326,10 +446,28 @@ internal sealed partial class SqliteDatabase : IDisposable
         {
             (T result, bool commit) = await work(connection, transaction).ConfigureAwait(false);
             _result = result;
+            _kept = commit;
             return commit;
         }
 
-        public void Complete() => _answer.TrySetResult(_result);
+        public void Complete()
+        {
+            if (_kept && committed is not null)
+            {
+                try
+                {
+                    committed(_result);
+                }
+                catch (Exception e)
+                {
+                    // A bug in the callback: the write is durable, but its caller hears of the failure.
+                    _answer.TrySetException(e);
+                    return;
+                }
+            }
+
+            _answer.TrySetResult(_result);
+        }
 
         public void Fail(Exception error)
         {
@@ -363,10 +501,19 @@ internal sealed partial class SqliteDatabase : IDisposable
 
     public void Dispose()
     {
-        using (var connection = new SqliteConnection(_connectionString))
+        lock (_queue)
         {
-            SqliteConnection.ClearPool(connection);
+            // Set under the queue's lock: a drain that is running finishes its batch, then sees it and closes.
+            Volatile.Write(ref _disposed, true);
+            if (!_writing)
+            {
+                DropWriter();
+            }
         }
+
+        DropReaders();
+
+        ClearPool();
     }
 
     private void CreateSchema()

@@ -8,42 +8,81 @@ namespace Backchannel.Relay.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStore
 {
-    public Task<StoreMessagesResult> StoreAsync(IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, CancellationToken cancellationToken)
+    private const string InsertSql = """
+        INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
+        VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
+        ON CONFLICT (account, device, id) DO NOTHING;
+        """;
+
+    private const string CountSql = "SELECT COUNT(*) FROM messages WHERE account = @a AND device = @d;";
+
+    /// <summary>Ids per ack statement, largest first; the last is 1, so any count is covered.</summary>
+    private static readonly int[] AckChunkSizes = [64, 8, 1];
+
+    private static readonly Dictionary<int, string> AckSql = AckChunkSizes.ToDictionary(n => n, n =>
+        $"DELETE FROM messages WHERE account = @a AND device = @d AND id IN ({string.Join(", ", Enumerable.Range(0, n).Select(i => $"@i{i}"))});");
+
+    private static readonly Dictionary<int, string[]> AckParameterNames = AckChunkSizes.ToDictionary(n => n, n =>
+        (string[])["@a", "@d", .. Enumerable.Range(0, n).Select(i => $"@i{i}")]);
+
+    public Task<StoreMessagesResult> StoreAsync(
+        IReadOnlyList<NewMessage> messages, int maxPendingPerDevice, Action<DeviceAddress, StoredMessage>? onDurable, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        var sequences = new long[messages.Count];
+        Action<StoreMessagesResult>? committed = onDurable is null ? null : result =>
+        {
+            for (int i = 0; i < messages.Count; i++)
+            {
+                if (result.Stored[i])
+                {
+                    NewMessage m = messages[i];
+                    onDurable(m.Recipient, new StoredMessage(m.Id, m.Source, m.Type, m.Content, m.ServerTimestamp, sequences[i]));
+                }
+            }
+        };
         return database.WriteAsync(async (connection, transaction) =>
         {
             var stored = new bool[messages.Count];
             var touched = new HashSet<DeviceAddress>();
+            // Prepared once on the writer's connection, bound again for each message.
+            SqliteCommand insert = database.Prepared(connection, transaction, InsertSql, "@a", "@d", "@id", "@s", "@sd", "@t", "@c", "@ts", "@sealed");
+            SqliteParameterCollection p = insert.Parameters;
             for (int i = 0; i < messages.Count; i++)
             {
                 NewMessage m = messages[i];
-                using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
-                    """
-                    INSERT INTO messages (account, device, id, source, source_device, type, content, server_timestamp, sealed)
-                    VALUES (@a, @d, @id, @s, @sd, @t, @c, @ts, @sealed)
-                    ON CONFLICT (account, device, id) DO NOTHING;
-                    """,
-                    ("@a", SqliteDatabase.Key(m.Recipient.Account)), ("@d", m.Recipient.Device), ("@id", SqliteDatabase.Key(m.Id)),
-                    ("@s", m.Source is { } source ? SqliteDatabase.Key(source.Account) : null), ("@sd", m.Source?.Device),
-                    ("@t", m.Type), ("@c", m.Content), ("@ts", m.ServerTimestamp), ("@sealed", m.Sealed ? 1 : 0));
+                p[0].Value = SqliteDatabase.Key(m.Recipient.Account);
+                p[1].Value = m.Recipient.Device;
+                p[2].Value = SqliteDatabase.Key(m.Id);
+                p[3].Value = m.Source is { } source ? SqliteDatabase.Key(source.Account) : DBNull.Value;
+                p[4].Value = m.Source is { } from ? from.Device : DBNull.Value;
+                p[5].Value = m.Type;
+                p[6].Value = m.Content;
+                p[7].Value = m.ServerTimestamp;
+                p[8].Value = m.Sealed ? 1 : 0;
                 stored[i] = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
                 if (stored[i])
                 {
+                    // The row's seq (INTEGER PRIMARY KEY is the rowid), without another statement.
+                    sequences[i] = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
                     touched.Add(m.Recipient);
                 }
             }
 
+            SqliteCommand count = database.Prepared(connection, transaction, CountSql, "@a", "@d");
             foreach (DeviceAddress recipient in touched)
             {
-                if (await CountAsync(connection, transaction, recipient, cancellationToken).ConfigureAwait(false) > maxPendingPerDevice)
+                count.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
+                count.Parameters[1].Value = recipient.Device;
+                long pending = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                if (pending > maxPendingPerDevice)
                 {
                     return (StoreMessagesResult.MailboxFull(recipient), false);
                 }
             }
 
             return (new StoreMessagesResult(stored, null), true);
-        }, cancellationToken);
+        }, committed, cancellationToken);
     }
 
     public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken)
@@ -84,15 +123,27 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
     public Task<int> AckAsync(DeviceAddress recipient, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        string[] keys = [.. ids.Distinct().Select(SqliteDatabase.Key)];
         return database.WriteAsync(async (connection, transaction) =>
         {
+            // Many ids per statement (a few fixed sizes, so the statements are prepared once): fewer steps and
+            // parameter bindings than one DELETE per id.
             int deleted = 0;
-            foreach (Guid id in ids.Distinct())
+            int done = 0;
+            foreach (int size in AckChunkSizes)
             {
-                using SqliteCommand delete = SqliteDatabase.Command(connection, transaction,
-                    "DELETE FROM messages WHERE account = @a AND device = @d AND id = @id;",
-                    ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device), ("@id", SqliteDatabase.Key(id)));
-                deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                for (; keys.Length - done >= size; done += size)
+                {
+                    SqliteCommand delete = database.Prepared(connection, transaction, AckSql[size], AckParameterNames[size]);
+                    delete.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
+                    delete.Parameters[1].Value = recipient.Device;
+                    for (int i = 0; i < size; i++)
+                    {
+                        delete.Parameters[2 + i].Value = keys[done + i];
+                    }
+
+                    deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return (deleted, true);
@@ -121,8 +172,7 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
 
     private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? transaction, DeviceAddress recipient, CancellationToken cancellationToken)
     {
-        using SqliteCommand count = SqliteDatabase.Command(connection, transaction,
-            "SELECT COUNT(*) FROM messages WHERE account = @a AND device = @d;",
+        using SqliteCommand count = SqliteDatabase.Command(connection, transaction, CountSql,
             ("@a", SqliteDatabase.Key(recipient.Account)), ("@d", recipient.Device));
         return Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
