@@ -29,6 +29,15 @@ public sealed class SealedSenderTests
         return rows;
     }
 
+    /// <summary>Every row is sealed, has no source, and names the sender in none of its columns.</summary>
+    private static void AssertSealedWithoutSender(List<(bool Sealed, string? Source, List<string> Columns)> rows, string sender) =>
+        Assert.All(rows, row =>
+        {
+            Assert.True(row.Sealed);
+            Assert.Null(row.Source);
+            Assert.DoesNotContain(row.Columns, c => c.Contains(sender, StringComparison.OrdinalIgnoreCase));
+        });
+
     [Fact]
     public async Task Messages_between_contacts_go_sealed_and_the_relay_stores_no_sender_for_them()
     {
@@ -43,12 +52,7 @@ public sealed class SealedSenderTests
 
         var rows = RelayRowsFor(s, westAccount);
         Assert.NotEmpty(rows);
-        Assert.All(rows, row =>
-        {
-            Assert.True(row.Sealed);
-            Assert.Null(row.Source);
-            Assert.DoesNotContain(row.Columns, c => c.Contains(eastAccount, StringComparison.OrdinalIgnoreCase));
-        });
+        AssertSealedWithoutSender(rows, eastAccount);
 
         IReadOnlyList<ChatMessage> atWest = await west.SyncAsync();
         Assert.Equal(["sealed one", "sealed channel text"], atWest.Select(m => m.Text));
@@ -59,12 +63,7 @@ public sealed class SealedSenderTests
         await west.SendToChannelAsync("pair", "sealed channel reply");
         var toEast = RelayRowsFor(s, eastAccount);
         Assert.NotEmpty(toEast);
-        Assert.All(toEast, row =>
-        {
-            Assert.True(row.Sealed);
-            Assert.Null(row.Source);
-            Assert.DoesNotContain(row.Columns, c => c.Contains(westAccount, StringComparison.OrdinalIgnoreCase));
-        });
+        AssertSealedWithoutSender(toEast, westAccount);
         Assert.Equal(["sealed reply", "sealed channel reply"], (await east.SyncAsync()).Select(m => m.Text));
     }
 
@@ -86,23 +85,13 @@ public sealed class SealedSenderTests
         await north.SendToChannelAsync("talks", "from north, sealed");
         var toWest = RelayRowsFor(s, westAccount);
         Assert.NotEmpty(toWest);
-        Assert.All(toWest, row =>
-        {
-            Assert.True(row.Sealed);
-            Assert.Null(row.Source);
-            Assert.DoesNotContain(row.Columns, c => c.Contains(northAccount, StringComparison.OrdinalIgnoreCase));
-        });
+        AssertSealedWithoutSender(toWest, northAccount);
         Assert.Equal(["from north, sealed"], (await west.SyncAsync()).Select(m => m.Text));
 
         await west.SendToChannelAsync("talks", "from west, sealed");
         var toNorth = RelayRowsFor(s, northAccount);
         Assert.NotEmpty(toNorth);
-        Assert.All(toNorth, row =>
-        {
-            Assert.True(row.Sealed);
-            Assert.Null(row.Source);
-            Assert.DoesNotContain(row.Columns, c => c.Contains(westAccount, StringComparison.OrdinalIgnoreCase));
-        });
+        AssertSealedWithoutSender(toNorth, westAccount);
         Assert.Equal(["from west, sealed"], (await north.SyncAsync()).Select(m => m.Text));
         Assert.Equal(["from north, sealed", "from west, sealed"], (await east.SyncAsync()).Select(m => m.Text));
     }

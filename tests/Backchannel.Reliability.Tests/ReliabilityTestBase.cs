@@ -120,6 +120,22 @@ public abstract class ReliabilityTestBase : IDisposable
         return mount;
     }
 
+    /// <summary>
+    /// The start of the storage-fault tests: a relay with its data on a fresh tmpfs (<see cref="MountTmpfs"/>), two
+    /// parties, and 20 messages from one to the other answered <c>sent</c> before the fault; they are the first
+    /// entries of the returned expected list.
+    /// </summary>
+    internal async Task<(string Mount, RelayProcess Relay, Party Sender, Party Receiver, List<string> Expected)> TwoPartiesOnTmpfsAsync(
+        string why, string label)
+    {
+        string mount = MountTmpfs(why);
+        RelayProcess relay = await StartRelayAsync(Path.Combine(mount, "relay"));
+        Party[] parties = await MeshAsync(relay, 2);
+        string[] before = [.. Enumerable.Range(0, 20).Select(i => $"before {label} #{i} {Guid.NewGuid():N}")];
+        Assert.All((await parties[0].SendLinesAsync(parties[1].Name, before)).Ok().JsonLines, o => Assert.Equal("sent", o.Text("status")));
+        return (mount, relay, parties[0], parties[1], [.. before]);
+    }
+
     /// <summary>Runs a system tool (mount, umount) to its end; its exit code and what it wrote to stderr.</summary>
     internal static (int ExitCode, string Error) RunTool(string file, params string[] args)
     {

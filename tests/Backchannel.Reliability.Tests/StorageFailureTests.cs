@@ -16,14 +16,8 @@ public sealed class StorageFailureTests(ITestOutputHelper output) : ReliabilityT
     [Fact]
     public async Task Disk_full_relay_answers_503_clients_queue_and_everything_arrives_once_after_recovery()
     {
-        string mount = MountTmpfs("fill it");
-        RelayProcess relay = await StartRelayAsync(Path.Combine(mount, "relay"));
-        Party[] parties = await MeshAsync(relay, 2);
-        (Party sender, Party receiver) = (parties[0], parties[1]);
-        var expected = new List<string>();
-        string[] before = [.. Enumerable.Range(0, 20).Select(i => $"before full #{i} {Guid.NewGuid():N}")];
-        Assert.All((await sender.SendLinesAsync(receiver.Name, before)).Ok().JsonLines, o => Assert.Equal("sent", o.Text("status")));
-        expected.AddRange(before);
+        (string mount, RelayProcess relay, Party sender, Party receiver, List<string> expected) =
+            await TwoPartiesOnTmpfsAsync("fill it", "full");
 
         // Fill the file system.
         string filler = Path.Combine(mount, "filler");
