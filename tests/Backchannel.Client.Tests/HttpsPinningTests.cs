@@ -64,6 +64,18 @@ public sealed class HttpsPinningTests
             return client;
         }
 
+        /// <summary>East and west, both initialised with the relay's pin, after invite, accept and east's sync.</summary>
+        public async Task<(BackchannelClient East, BackchannelClient West)> PinnedPairAsync()
+        {
+            BackchannelClient east = Open("east");
+            BackchannelClient west = Open("west");
+            await east.InitAsync("east", Url, Pin);
+            await west.InitAsync("west", Url, Pin);
+            await west.AcceptAsync(east.CreateInvite());
+            await east.SyncAsync();
+            return (east, west);
+        }
+
         public async ValueTask DisposeAsync()
         {
             foreach (BackchannelClient c in Clients)
@@ -126,13 +138,7 @@ public sealed class HttpsPinningTests
     public async Task With_the_right_pin_init_invite_accept_send_sync_and_watch_work_over_https()
     {
         await using HttpsRelay relay = await HttpsRelay.StartAsync();
-        BackchannelClient east = relay.Open("east");
-        BackchannelClient west = relay.Open("west");
-        await east.InitAsync("east", relay.Url, relay.Pin);
-        await west.InitAsync("west", relay.Url, relay.Pin);
-
-        await west.AcceptAsync(east.CreateInvite());
-        await east.SyncAsync();
+        (BackchannelClient east, BackchannelClient west) = await relay.PinnedPairAsync();
         await east.SendAsync("west", "over tls");
         IReadOnlyList<ChatMessage> atWest = await west.SyncAsync();
         Assert.Equal(["over tls"], atWest.Select(m => m.Text));
@@ -201,12 +207,7 @@ public sealed class HttpsPinningTests
     public async Task A_device_linked_with_the_pin_keeps_it_and_works_over_https_and_one_without_is_refused()
     {
         await using HttpsRelay relay = await HttpsRelay.StartAsync();
-        BackchannelClient east = relay.Open("east");
-        BackchannelClient west = relay.Open("west");
-        await east.InitAsync("east", relay.Url, relay.Pin);
-        await west.InitAsync("west", relay.Url, relay.Pin);
-        await west.AcceptAsync(east.CreateInvite());
-        await east.SyncAsync();
+        (BackchannelClient east, BackchannelClient west) = await relay.PinnedPairAsync();
 
         BackchannelClient unpinned = relay.Open("east-unpinned");
         BackchannelException refused = await Assert.ThrowsAsync<BackchannelException>(() => unpinned.StartLinkAsync(relay.Url));
