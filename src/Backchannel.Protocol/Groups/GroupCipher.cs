@@ -54,7 +54,7 @@ public static class GroupCipher
         ChainKey.MessageKeySeed(state.ChainKey, seed);
         var ciphertext = SenderMessageKey.Encrypt(seed, plaintext);
         CryptographicOperations.ZeroMemory(seed);
-        var message = SenderKeyMessage.Create(distributionId, state.ChainId, state.Iteration, ciphertext, signing);
+        var message = SenderKeyMessage.Create(distributionId, state.ChainId, state.Iteration, ciphertext, signing, state.SigningKey);
         var old = state.ChainKey;
         state.ChainKey = ChainKey.Next(old);
         CryptographicOperations.ZeroMemory(old);

@@ -31,7 +31,7 @@ internal sealed class SenderKeyMessage
 
     internal byte[] Serialized => _serialized;
 
-    internal static SenderKeyMessage Create(Guid distributionId, uint chainId, uint iteration, byte[] ciphertext, ECPrivateKey signingKey)
+    internal static SenderKeyMessage Create(Guid distributionId, uint chainId, uint iteration, byte[] ciphertext, ECPrivateKey signingKey, ECPublicKey signingPublicKey)
     {
         var w = new ProtoWriter(ciphertext.Length + 100);
         w.WriteByte(Constants.SenderKeyVersionByte);
@@ -39,7 +39,7 @@ internal sealed class SenderKeyMessage
         w.WriteUInt32(2, chainId);
         w.WriteUInt32(3, iteration);
         w.WriteBytes(4, ciphertext);
-        var signature = signingKey.Sign(w.WrittenSpan);
+        var signature = signingKey.Sign(w.WrittenSpan, signingPublicKey);
         w.WriteRaw(signature);
         return new SenderKeyMessage(w.ToArray(), distributionId, chainId, iteration, ciphertext);
     }

@@ -64,6 +64,12 @@ public sealed class ECPrivateKey : IDisposable
     /// <summary>XEdDSA signature over <paramref name="message"/>.</summary>
     public byte[] Sign(ReadOnlySpan<byte> message) => XEdDsa.Sign(_key, message);
 
+    /// <summary>
+    /// XEdDSA signature by a key that signs often (a sender-key chain), given its own public key so that the
+    /// Edwards form of that public key is derived once rather than per signature.
+    /// </summary>
+    internal byte[] Sign(ReadOnlySpan<byte> message, ECPublicKey ownPublicKey) => XEdDsa.Sign(_key, ownPublicKey.Raw, message);
+
     /// <summary>Zeroes the key bytes.</summary>
     public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 
