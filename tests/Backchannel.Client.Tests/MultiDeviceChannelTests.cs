@@ -81,6 +81,17 @@ public sealed class MultiDeviceChannelTests
         Assert.Equal(east2.ReadChannel("talks").Select(m => m.Id).Order(), west2.ReadChannel("talks").Select(m => m.Id).Order());
     }
 
+    /// <summary>A new device starts linking and <paramref name="existing"/> approves it, waiting only 300 ms for it to register.</summary>
+    private static async Task<(BackchannelClient Fresh, BackchannelClient.PendingLink Link)> ApproveBeforeTheNewDeviceLinksAsync(
+        Scenario s, BackchannelClient existing, string home)
+    {
+        BackchannelClient fresh = s.Open(home);
+        BackchannelClient.PendingLink link = await fresh.StartLinkAsync(s.Relay.Url);
+        existing.NewDeviceWait = TimeSpan.FromMilliseconds(300);
+        await existing.ApproveAsync(link.Code);
+        return (fresh, link);
+    }
+
     [Fact]
     public async Task A_device_that_links_after_the_approval_stopped_waiting_gets_the_history_at_the_next_sync_once()
     {
@@ -91,10 +102,8 @@ public sealed class MultiDeviceChannelTests
         await west.SendAsync("east", "reply before the link");
 
         // West approves, but the new device only finishes linking after the approval has stopped waiting.
-        BackchannelClient west2 = s.Open("west2");
-        using BackchannelClient.PendingLink link = await west2.StartLinkAsync(s.Relay.Url);
-        west.NewDeviceWait = TimeSpan.FromMilliseconds(300);
-        await west.ApproveAsync(link.Code);
+        (BackchannelClient west2, BackchannelClient.PendingLink link) = await ApproveBeforeTheNewDeviceLinksAsync(s, west, "west2");
+        using BackchannelClient.PendingLink _ = link;
         Assert.Contains(s.Notices, n => n.StartsWith("west: The new device has not finished linking yet", StringComparison.Ordinal));
         await west2.CompleteLinkAsync(link, "laptop", TimeSpan.FromSeconds(30));
         Assert.Empty(await west2.SyncAsync());
@@ -126,10 +135,8 @@ public sealed class MultiDeviceChannelTests
         await east.SyncAsync();
         await west.SendAsync("east", "before the link");
 
-        BackchannelClient west2 = s.Open("west2");
-        using BackchannelClient.PendingLink link = await west2.StartLinkAsync(s.Relay.Url);
-        west.NewDeviceWait = TimeSpan.FromMilliseconds(300);
-        await west.ApproveAsync(link.Code);
+        (BackchannelClient west2, BackchannelClient.PendingLink link) = await ApproveBeforeTheNewDeviceLinksAsync(s, west, "west2");
+        using BackchannelClient.PendingLink _ = link;
 
         // Six days on, still owed; eight days on, dropped with a notice, and a device linking now gets nothing.
         clock.Offset = TimeSpan.FromDays(6);
