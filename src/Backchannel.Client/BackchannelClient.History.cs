@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Backchannel.Client.Messages;
+using Backchannel.Client.Relay;
+using Backchannel.Client.Storage;
 
 namespace Backchannel.Client;
 
@@ -16,10 +18,16 @@ public sealed partial class BackchannelClient
     /// <summary>One history page's entries take at most this much, so that a page fits one ciphertext.</summary>
     private const int HistoryPageBytes = 40 * 1024;
 
-    /// <summary>How long an approval waits for the new device to register before giving up on copying history.</summary>
-    private static readonly TimeSpan NewDeviceWait = TimeSpan.FromSeconds(60);
+    /// <summary>How long <c>device approve</c> itself waits for the new device to register before leaving the copy for later.</summary>
+    internal TimeSpan NewDeviceWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A copy the new device was not registered for in time is made at a later sync or watch, up to this long after.</summary>
+    internal static readonly TimeSpan PendingHistoryLifetime = TimeSpan.FromDays(7);
 
     private static readonly JsonSerializerOptions HistoryJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>An approval whose history copy is still to be made: the devices the account had before it, and until when.</summary>
+    private sealed record PendingHistoryCopy(List<int> Before, long Until);
 
     private async Task<List<int>> OwnDeviceIdsAsync(CancellationToken ct)
     {
@@ -34,35 +42,91 @@ public sealed partial class BackchannelClient
     }
 
     /// <summary>
-    /// After an approval: waits (up to <see cref="NewDeviceWait"/>) for the new device to register, starts a session
-    /// with it and sends it the stored history in pages, end to end encrypted like any message. Best effort: the
-    /// approval itself has succeeded whatever happens here.
+    /// After an approval: remembers that the new device is owed the history (so that nothing is lost if it links
+    /// late), waits up to <see cref="NewDeviceWait"/> for it to register, then sends it the stored history in pages,
+    /// end to end encrypted like any message. Best effort: the approval itself has succeeded whatever happens here.
     /// </summary>
     private async Task CopyHistoryToNewDeviceAsync(List<int> before, CancellationToken ct)
     {
-        DateTimeOffset deadline = _time.GetUtcNow() + NewDeviceWait;
-        List<int> added = [];
-        while (added.Count == 0)
+        List<int> owedBefore;
+        lock (_gate)
         {
+            // An earlier approval still waiting keeps its own new device owed too: count only devices both knew.
+            owedBefore = ReadPendingHistoryCopyLocked() is { } earlier && earlier.Until >= Now()
+                ? [.. before.Intersect(earlier.Before)]
+                : before;
+            var pending = new PendingHistoryCopy(owedBefore, Now() + (long)PendingHistoryLifetime.TotalMilliseconds);
+            _store.SetMeta(MetaKeys.PendingHistoryCopy, JsonSerializer.SerializeToUtf8Bytes(pending, HistoryJson));
+        }
+        DateTimeOffset deadline = _time.GetUtcNow() + NewDeviceWait;
+        while (true)
+        {
+            List<int> ids = [];
             try
             {
-                added = (await OwnDeviceIdsAsync(ct).ConfigureAwait(false)).Except(before).ToList();
+                ids = await OwnDeviceIdsAsync(ct).ConfigureAwait(false);
             }
             catch (BackchannelException)
             {
                 // The relay is briefly unreachable: ask again until the deadline.
             }
-            if (added.Count > 0)
+            if (ids.Except(before).Any())
             {
-                break;
+                await CopyHistoryAsync([.. ids.Except(owedBefore)], ct).ConfigureAwait(false);
+                return;
             }
             if (_time.GetUtcNow() >= deadline)
             {
-                OnNotice("The new device did not finish linking in time; the history was not copied to it.");
+                OnNotice("The new device has not finished linking yet. This device sends it the history at its next " +
+                    $"`sync` or `watch` after it has (for up to {PendingHistoryLifetime.TotalDays:0} days).");
                 return;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// At a sync or watch: makes the history copy an approval left for later once the new device has registered,
+    /// or drops it when it is older than <see cref="PendingHistoryLifetime"/>. Costs one request only while a copy
+    /// is owed; a relay error leaves it owed.
+    /// </summary>
+    private async Task ResumeHistoryCopyAsync(CancellationToken ct)
+    {
+        PendingHistoryCopy? pending;
+        lock (_gate)
+        {
+            pending = ReadPendingHistoryCopyLocked();
+            if (pending is not null && pending.Until < Now())
+            {
+                _store.DeleteMeta(MetaKeys.PendingHistoryCopy);
+                OnNotice("A device approved here never finished linking; its copy of the history was dropped.");
+                return;
+            }
+        }
+        if (pending is null)
+        {
+            return;
+        }
+        try
+        {
+            List<int> added = (await OwnDeviceIdsAsync(ct).ConfigureAwait(false)).Except(pending.Before).ToList();
+            if (added.Count > 0)
+            {
+                await CopyHistoryAsync(added, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is BackchannelException or RelayUnreachableException or RelayProblemException)
+        {
+            OnNotice($"The history for a newly linked device is still owed ({e.Message}); the next sync tries again.");
+        }
+    }
+
+    /// <summary>
+    /// Sends the history to the <paramref name="added"/> devices we can reach. Queuing the pages and clearing the
+    /// owed copy happen in one transaction, so the copy is made once and, once queued, delivered like any message.
+    /// </summary>
+    private async Task CopyHistoryAsync(List<int> added, CancellationToken ct)
+    {
         lock (_deviceRefreshes)
         {
             _deviceRefreshes.Remove(Account.Account);
@@ -76,7 +140,7 @@ public sealed partial class BackchannelClient
                 List<int> reachable = SessionDevices(Account.Account).Intersect(added).ToList();
                 if (reachable.Count == 0)
                 {
-                    return;
+                    return; // no session with the new device (its keys were unusable): stays owed
                 }
                 foreach (List<HistoryEntry> page in HistoryPagesLocked())
                 {
@@ -86,11 +150,28 @@ public sealed partial class BackchannelClient
                     });
                     pages++;
                 }
+                _store.DeleteMeta(MetaKeys.PendingHistoryCopy);
             });
         }
         if (pages > 0)
         {
             await FlushOutboxAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private PendingHistoryCopy? ReadPendingHistoryCopyLocked()
+    {
+        if (_store.GetMeta(MetaKeys.PendingHistoryCopy) is not { } bytes)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<PendingHistoryCopy>(bytes, HistoryJson) is { Before: not null } p ? p : null;
+        }
+        catch (JsonException)
+        {
+            return null; // written by this code only; unreadable means nothing owed
         }
     }
 

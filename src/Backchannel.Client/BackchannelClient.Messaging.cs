@@ -287,6 +287,7 @@ public sealed partial class BackchannelClient
             throw Translate(e);
         }
         await ReconcileIfDirtyAsync(ct).ConfigureAwait(false);
+        await ResumeHistoryCopyAsync(ct).ConfigureAwait(false);
         await RefillPreKeysAsync(ct).ConfigureAwait(false);
         if (shown.Count == 0 && wait > TimeSpan.Zero)
         {

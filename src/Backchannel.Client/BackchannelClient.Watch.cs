@@ -36,6 +36,7 @@ public sealed partial class BackchannelClient
                 backoff = BackoffStart;
                 onStatus?.Invoke("connected");
                 await FlushOutboxAsync(ct).ConfigureAwait(false);
+                await ResumeHistoryCopyAsync(ct).ConfigureAwait(false);
                 bool refilled = false;
                 await ReceiveAsync(socket, onMessage, async () =>
                 {

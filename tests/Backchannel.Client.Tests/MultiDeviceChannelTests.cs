@@ -81,6 +81,76 @@ public sealed class MultiDeviceChannelTests
         Assert.Equal(east2.ReadChannel("talks").Select(m => m.Id).Order(), west2.ReadChannel("talks").Select(m => m.Id).Order());
     }
 
+    /// <summary>A new device starts linking and <paramref name="existing"/> approves it, waiting only 300 ms for it to register.</summary>
+    private static async Task<(BackchannelClient Fresh, BackchannelClient.PendingLink Link)> ApproveBeforeTheNewDeviceLinksAsync(
+        Scenario s, BackchannelClient existing, string home)
+    {
+        BackchannelClient fresh = s.Open(home);
+        BackchannelClient.PendingLink link = await fresh.StartLinkAsync(s.Relay.Url);
+        existing.NewDeviceWait = TimeSpan.FromMilliseconds(300);
+        await existing.ApproveAsync(link.Code);
+        return (fresh, link);
+    }
+
+    [Fact]
+    public async Task A_device_that_links_after_the_approval_stopped_waiting_gets_the_history_at_the_next_sync_once()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west) = await s.PairAsync();
+        await east.SendAsync("west", "before the link");
+        await west.SyncAsync();
+        await west.SendAsync("east", "reply before the link");
+
+        // West approves, but the new device only finishes linking after the approval has stopped waiting.
+        (BackchannelClient west2, BackchannelClient.PendingLink link) = await ApproveBeforeTheNewDeviceLinksAsync(s, west, "west2");
+        using BackchannelClient.PendingLink _ = link;
+        Assert.Contains(s.Notices, n => n.StartsWith("west: The new device has not finished linking yet", StringComparison.Ordinal));
+        await west2.CompleteLinkAsync(link, "laptop", TimeSpan.FromSeconds(30));
+        Assert.Empty(await west2.SyncAsync());
+        Assert.Empty(west2.Read("east"));
+
+        // West's next sync makes the copy it owes; the new device stores it without showing it.
+        Assert.Empty(await west.SyncAsync());
+        Assert.Empty(await west2.SyncAsync());
+        Assert.Equal(Rows(west.Read("east")), Rows(west2.Read("east")));
+        Assert.Equal(["before the link", "reply before the link"], west2.Read("east").Select(m => m.Text));
+
+        // Once: later syncs send nothing more (a second copy would show as skipped duplicates, or as more pages).
+        await west.SendAsync("east", "after the link");
+        await west.SyncAsync();
+        await west.SyncAsync();
+        Assert.Equal(["after the link"], (await west2.SyncAsync()).Select(m => m.Text));
+        Assert.Equal(3, west2.Read("east").Count);
+        Assert.Empty(await west2.SyncAsync());
+    }
+
+    [Fact]
+    public async Task A_history_copy_owed_to_a_device_that_never_links_is_dropped_after_a_week()
+    {
+        await using Scenario s = await Scenario.StartAsync();
+        var clock = new ShiftedTime();
+        BackchannelClient east = await s.NewAsync("east");
+        BackchannelClient west = await s.NewAsync("west", time: clock);
+        await west.AcceptAsync(east.CreateInvite());
+        await east.SyncAsync();
+        await west.SendAsync("east", "before the link");
+
+        (BackchannelClient west2, BackchannelClient.PendingLink link) = await ApproveBeforeTheNewDeviceLinksAsync(s, west, "west2");
+        using BackchannelClient.PendingLink _ = link;
+
+        // Six days on, still owed; eight days on, dropped with a notice, and a device linking now gets nothing.
+        clock.Offset = TimeSpan.FromDays(6);
+        await west.SyncAsync();
+        Assert.DoesNotContain(s.Notices, n => n.Contains("never finished linking", StringComparison.Ordinal));
+        clock.Offset = TimeSpan.FromDays(8);
+        await west.SyncAsync();
+        Assert.Contains(s.Notices, n => n.StartsWith("west: A device approved here never finished linking", StringComparison.Ordinal));
+        await west2.CompleteLinkAsync(link, "laptop", TimeSpan.FromSeconds(30));
+        await west.SyncAsync();
+        Assert.Empty(await west2.SyncAsync());
+        Assert.Empty(west2.Read("east"));
+    }
+
     [Fact]
     public async Task A_long_history_arrives_in_several_pages_with_nothing_duplicated()
     {

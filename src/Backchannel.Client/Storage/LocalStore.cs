@@ -391,6 +391,8 @@ internal sealed class LocalStore : IDisposable
         Execute("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             ("$k", key), ("$v", Sealer.Seal(MetaPlace(key), value)));
 
+    public void DeleteMeta(string key) => Execute("DELETE FROM meta WHERE key = $k", ("$k", key));
+
     public void SetMeta(string key, string value) => SetMeta(key, System.Text.Encoding.UTF8.GetBytes(value));
 
     public void SetMeta(string key, long value) => SetMeta(key, value.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -26,4 +26,7 @@ internal static class MetaKeys
 
     /// <summary>Base64 SHA-256 of the relay's TLS SubjectPublicKeyInfo (init --pin); absent: system trust.</summary>
     public const string RelayPin = "relay_pin";
+
+    /// <summary>A history copy owed to a device approved here that had not registered yet (JSON, see History).</summary>
+    public const string PendingHistoryCopy = "pending_history_copy";
 }
