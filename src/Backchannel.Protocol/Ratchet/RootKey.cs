@@ -9,12 +9,20 @@ namespace Backchannel.Protocol.Ratchet;
 /// </summary>
 internal static class RootKey
 {
-    internal static (byte[] RootKey, byte[] ChainKey) Step(ReadOnlySpan<byte> rootKey, ECPrivateKey ourPrivate, ECPublicKey theirPublic)
+    internal static (byte[] RootKey, byte[] ChainKey) Step(ReadOnlySpan<byte> rootKey, ECPrivateKey ourPrivate, ECPublicKey theirPublic) =>
+        Step(rootKey, ourPrivate.Raw, theirPublic.Raw);
+
+    /// <summary>The step from raw keys: our 32-byte private key and their 32-byte public u-coordinate.</summary>
+    internal static (byte[] RootKey, byte[] ChainKey) Step(ReadOnlySpan<byte> rootKey, ReadOnlySpan<byte> ourPrivate, ReadOnlySpan<byte> theirPublic)
     {
-        var dh = ourPrivate.Agree(theirPublic);
+        Span<byte> dh = stackalloc byte[32];
         Span<byte> output = stackalloc byte[64];
         try
         {
+            if (!Curve25519.TryAgree(ourPrivate, theirPublic, dh))
+            {
+                throw new InvalidKeyException("Curve25519 agreement produced an all-zero secret");
+            }
             Kdf.Hkdf(dh, rootKey, Constants.RatchetInfo, output);
             return (output[..32].ToArray(), output[32..].ToArray());
         }
