@@ -13,6 +13,10 @@ namespace Backchannel.Protocol;
 /// </summary>
 public sealed class SessionCipher
 {
+    // A DH ratchet step's keys on the stack: intermediate root, new root, sending and receiving chain keys, our
+    // new private key (32 bytes each) and our new serialized public key.
+    private const int RatchetStepLength = 5 * 32 + ECPublicKey.SerializedLength;
+
     private readonly IProtocolStore _store;
     private readonly ProtocolAddress _remote;
     private readonly TimeProvider _time;
@@ -279,38 +283,43 @@ public sealed class SessionCipher
         }
 
         var chain = state.FindReceiverChain(message.RatchetKey);
-        byte[]? newRoot = null, newSendChain = null, newReceiveChain = null;
-        ECKeyPair? newSender = null;
-        byte[] chainKey;
-        uint chainIndex;
-        if (chain is null)
-        {
-            // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5). Parse checked the key's form.
-            var theirRatchetKey = message.RatchetKey[1..];
-            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchetPrivateKey, theirRatchetKey);
-            newSender = ECKeyPair.Generate();
-            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey.Raw, theirRatchetKey);
-            CryptographicOperations.ZeroMemory(root1);
-            newReceiveChain = receiveChain;
-            chainKey = receiveChain;
-            chainIndex = 0;
-        }
-        else
-        {
-            chainKey = chain.ChainKey;
-            chainIndex = chain.Index;
-        }
-
         var counter = message.Counter;
-        // Key material of this message lives on the stack and is wiped on every path out.
+        // Key material of this message, and of a DH ratchet step, lives on the stack and is wiped on every path out.
         Span<byte> seed = stackalloc byte[32];
         Span<byte> nextChainKey = stackalloc byte[ChainKey.Length];
         Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        Span<byte> step = stackalloc byte[RatchetStepLength];
+        var intermediateRoot = step[..32];
+        var newRoot = step[32..64];
+        var newSendChain = step[64..96];
+        var newReceiveChain = step[96..128];
+        var newSenderPrivate = step[128..160];
+        var newSenderPublic = step[160..];
         List<(uint, byte[])>? skipped = null;
         var usedSkipped = false;
         var applied = false;
         try
         {
+            scoped ReadOnlySpan<byte> chainKey;
+            uint chainIndex;
+            if (chain is null)
+            {
+                // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5). Parse checked the key's form.
+                var theirRatchetKey = message.RatchetKey[1..];
+                RootKey.Step(state.RootKey, state.SenderRatchetPrivateKey, theirRatchetKey, intermediateRoot, newReceiveChain);
+                Curve25519.GeneratePrivateKey(newSenderPrivate);
+                newSenderPublic[0] = ECPublicKey.DjbType;
+                Curve25519.PublicFromPrivate(newSenderPrivate, newSenderPublic[1..]);
+                RootKey.Step(intermediateRoot, newSenderPrivate, theirRatchetKey, newRoot, newSendChain);
+                chainKey = newReceiveChain;
+                chainIndex = 0;
+            }
+            else
+            {
+                chainKey = chain.ChainKey;
+                chainIndex = chain.Index;
+            }
+
             if (counter < chainIndex)
             {
                 var stored = chain?.FindSkipped(counter)
@@ -351,12 +360,12 @@ public sealed class SessionCipher
             applied = true;
             if (chain is null)
             {
-                // The state's arrays are overwritten in place; the new keys' own copies are wiped in finally.
-                newRoot!.CopyTo(state.RootKey, 0);
-                chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain!);
+                // The state's arrays are overwritten in place; the stack copies are wiped in finally.
+                newRoot.CopyTo(state.RootKey);
+                chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain);
                 state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
-                state.SetSenderRatchet(newSender!);
-                newSendChain!.CopyTo(state.SenderChainKey, 0);
+                state.SetSenderRatchet(newSenderPublic, newSenderPrivate);
+                newSendChain.CopyTo(state.SenderChainKey);
                 state.SenderChainIndex = 0;
             }
             if (usedSkipped)
@@ -392,7 +401,7 @@ public sealed class SessionCipher
             CryptographicOperations.ZeroMemory(seed);
             CryptographicOperations.ZeroMemory(nextChainKey);
             CryptographicOperations.ZeroMemory(keys);
-            WipeRatchetStep(newRoot, newSendChain, newReceiveChain, newSender);
+            CryptographicOperations.ZeroMemory(step);
         }
         state.PendingPreKey = null;
     }
@@ -407,23 +416,6 @@ public sealed class SessionCipher
                 CryptographicOperations.ZeroMemory(seed);
             }
         }
-    }
-
-    private static void WipeRatchetStep(byte[]? root, byte[]? sendChain, byte[]? receiveChain, ECKeyPair? sender)
-    {
-        if (root is not null)
-        {
-            CryptographicOperations.ZeroMemory(root);
-        }
-        if (sendChain is not null)
-        {
-            CryptographicOperations.ZeroMemory(sendChain);
-        }
-        if (receiveChain is not null)
-        {
-            CryptographicOperations.ZeroMemory(receiveChain);
-        }
-        sender?.Dispose();
     }
 
     private bool IsStale(SessionState state) =>

@@ -60,11 +60,11 @@ internal sealed class SessionState
 
     internal required byte[] AliceBaseKey { get; set; }
 
-    /// <summary>Replaces our ratchet key pair with <paramref name="pair"/>'s bytes, overwriting the old ones in place.</summary>
-    internal void SetSenderRatchet(ECKeyPair pair)
+    /// <summary>Replaces our ratchet key pair (serialized public key, raw private key), overwriting the old one in place.</summary>
+    internal void SetSenderRatchet(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> privateKey)
     {
-        pair.PublicKey.Serialized.CopyTo(SenderRatchetKey);
-        pair.PrivateKey.Raw.CopyTo(SenderRatchetPrivateKey);
+        publicKey.CopyTo(SenderRatchetKey);
+        privateKey.CopyTo(SenderRatchetPrivateKey);
     }
 
     internal ReceiverChain? FindReceiverChain(ECPublicKey ratchetKey) => FindReceiverChain(ratchetKey.Serialized);
