@@ -28,7 +28,7 @@ public static class SealedSessionCipher
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(senderCertificate);
         var message = new SessionCipher(store, destination, time).Encrypt(plaintext);
-        return Seal(store, destination, senderCertificate, message.Type, message.Serialize(), null);
+        return Seal(store, destination, senderCertificate, message.Type, message.SerializedArray, null);
     }
 
     /// <summary>Seals an already encrypted message (1:1 or sender key) for the destination's identity.</summary>
