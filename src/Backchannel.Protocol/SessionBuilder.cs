@@ -55,7 +55,7 @@ public static class SessionBuilder
         state.LocalRegistrationId = store.GetLocalRegistrationId();
         state.RemoteRegistrationId = bundle.RegistrationId;
 
-        var record = store.LoadSession(remote) ?? new SessionRecord();
+        using var record = store.LoadSession(remote) ?? new SessionRecord();
         record.PromoteState(state);
         store.SaveIdentity(remote, theirIdentity);
         store.StoreSession(remote, record);

@@ -13,6 +13,10 @@ namespace Backchannel.Protocol;
 /// </summary>
 public sealed class SessionCipher
 {
+    // A DH ratchet step's keys on the stack: intermediate root, new root, sending and receiving chain keys, our
+    // new private key (32 bytes each) and our new serialized public key.
+    private const int RatchetStepLength = 5 * 32 + ECPublicKey.SerializedLength;
+
     private readonly IProtocolStore _store;
     private readonly ProtocolAddress _remote;
     private readonly TimeProvider _time;
@@ -31,7 +35,8 @@ public sealed class SessionCipher
     /// <summary>True when a current session state exists that can send.</summary>
     public bool HasSession()
     {
-        var state = _store.LoadSession(_remote)?.Current;
+        using var record = _store.LoadSession(_remote);
+        var state = record?.Current;
         return state is not null && !IsStale(state);
     }
 
@@ -41,7 +46,7 @@ public sealed class SessionCipher
     /// </summary>
     public CiphertextMessage Encrypt(ReadOnlySpan<byte> plaintext)
     {
-        var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
+        using var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
         var state = record.Current ?? throw new NoSessionException($"no current session with {_remote}");
         if (IsStale(state))
         {
@@ -49,13 +54,13 @@ public sealed class SessionCipher
         }
 
         var index = state.SenderChainIndex;
-        SignalMessage message;
+        byte[] message;
         Span<byte> keys = stackalloc byte[MessageKeys.Length];
         try
         {
             ChainKey.MessageKeys(state.SenderChainKey, keys);
-            message = SignalMessage.Encrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), MessageKeys.MacKeyOf(keys),
-                state.SenderRatchet.PublicKey, index, state.PreviousCounter, plaintext, state.LocalIdentity, state.RemoteIdentity);
+            message = SignalMessage.EncryptSerialized(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), MessageKeys.MacKeyOf(keys),
+                state.SenderRatchetKey, index, state.PreviousCounter, plaintext, state.LocalIdentity, state.RemoteIdentity);
         }
         finally
         {
@@ -66,12 +71,13 @@ public sealed class SessionCipher
         if (state.PendingPreKey is { } pending)
         {
             var preKeyMessage = PreKeySignalMessage.Create(state.LocalRegistrationId, pending.PreKeyId, pending.SignedPreKeyId,
-                pending.KyberPreKeyId, pending.KyberCiphertext, pending.BaseKey, state.LocalIdentity, message);
+                pending.KyberPreKeyId, pending.KyberCiphertext, pending.BaseKey, state.LocalIdentity,
+                SignalMessage.FromEncrypted(message, index, state.PreviousCounter));
             result = new CiphertextMessage(CiphertextMessage.PreKeyType, preKeyMessage.SerializedArray);
         }
         else
         {
-            result = new CiphertextMessage(CiphertextMessage.WhisperType, message.SerializedArray);
+            result = new CiphertextMessage(CiphertextMessage.WhisperType, message);
         }
 
         if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Sending))
@@ -90,38 +96,73 @@ public sealed class SessionCipher
     /// Decrypts a message of type 2 (SignalMessage) or 3 (PreKeySignalMessage). Throws only
     /// <see cref="ProtocolException"/>s, and then nothing stored has changed.
     /// </summary>
-    public byte[] Decrypt(int type, ReadOnlySpan<byte> ciphertext) => type switch
+    public byte[] Decrypt(int type, ReadOnlySpan<byte> ciphertext)
     {
-        CiphertextMessage.WhisperType => DecryptSignalMessage(ciphertext),
-        CiphertextMessage.PreKeyType => DecryptPreKeyMessage(ciphertext),
-        _ => throw new InvalidMessageException($"unknown message type {type}"),
-    };
+        var output = PlaintextOutput.ToArray();
+        Decrypt(type, ciphertext, ref output);
+        return output.Array!;
+    }
 
-    private byte[] DecryptSignalMessage(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Decrypts a message of type 2 or 3 into <paramref name="plaintext"/>, which must be at least as long as
+    /// <paramref name="ciphertext"/> (the plaintext is always shorter), and returns the plaintext's length; the
+    /// rest of the buffer is left as it was. Throws only <see cref="ProtocolException"/>s (and
+    /// <see cref="ArgumentException"/> for a short buffer), and then nothing stored has changed and nothing of the
+    /// plaintext is left in the buffer. The caller should zero the plaintext when done with it.
+    /// </summary>
+    public int Decrypt(int type, ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
+    {
+        if (plaintext.Length < ciphertext.Length)
+        {
+            throw new ArgumentException("The plaintext buffer must be at least as long as the ciphertext.", nameof(plaintext));
+        }
+        var output = PlaintextOutput.Into(plaintext);
+        Decrypt(type, ciphertext, ref output);
+        return output.Length;
+    }
+
+    private void Decrypt(int type, ReadOnlySpan<byte> ciphertext, ref PlaintextOutput output)
+    {
+        try
+        {
+            switch (type)
+            {
+                case CiphertextMessage.WhisperType: DecryptSignalMessage(ciphertext, ref output); break;
+                case CiphertextMessage.PreKeyType: DecryptPreKeyMessage(ciphertext, ref output); break;
+                default: throw new InvalidMessageException($"unknown message type {type}");
+            }
+        }
+        catch
+        {
+            // Decrypted, then refused (untrusted identity, a replayed last-resort key, a store failure).
+            output.Wipe();
+            throw;
+        }
+    }
+
+    private void DecryptSignalMessage(ReadOnlySpan<byte> bytes, ref PlaintextOutput output)
     {
         // Read in place: the caller's bytes are not copied.
         var message = SignalMessageView.Parse(bytes);
-        var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
-        var plaintext = DecryptWithRecord(record, message);
+        using var record = _store.LoadSession(_remote) ?? throw new NoSessionException($"no session with {_remote}");
+        DecryptWithRecord(record, message, ref output);
         var state = record.Current!;
         if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Receiving))
         {
-            CryptographicOperations.ZeroMemory(plaintext);
             throw new UntrustedIdentityException(_remote);
         }
         _store.SaveIdentity(_remote, state.RemoteIdentity);
         _store.StoreSession(_remote, record);
-        return plaintext;
     }
 
-    private byte[] DecryptPreKeyMessage(ReadOnlySpan<byte> bytes)
+    private void DecryptPreKeyMessage(ReadOnlySpan<byte> bytes, ref PlaintextOutput output)
     {
         var message = PreKeySignalMessage.Parse(bytes);
         if (!_store.IsTrustedIdentity(_remote, message.IdentityKey, Direction.Receiving))
         {
             throw new UntrustedIdentityException(_remote);
         }
-        var record = _store.LoadSession(_remote) ?? new SessionRecord();
+        using var record = _store.LoadSession(_remote) ?? new SessionRecord();
 
         // Repeated PreKey messages of one initiation map to the state they created (FACTS §4.8, pitfall P7).
         var newState = false;
@@ -131,7 +172,7 @@ public sealed class SessionCipher
             newState = true;
         }
 
-        var plaintext = DecryptWithRecord(record, message.Message.View);
+        DecryptWithRecord(record, message.Message.View, ref output);
         if (newState)
         {
             // May refuse a replay on a last-resort Kyber key; nothing has been stored yet.
@@ -143,7 +184,6 @@ public sealed class SessionCipher
         {
             _store.RemovePreKey(preKeyId);
         }
-        return plaintext;
     }
 
     private static bool PromoteMatchingState(SessionRecord record, PreKeySignalMessage message)
@@ -192,13 +232,14 @@ public sealed class SessionCipher
     }
 
     // Tries the current state, then each archived state; the first that decrypts becomes current (FACTS §4.8).
-    private static byte[] DecryptWithRecord(SessionRecord record, SignalMessageView message)
+    private static void DecryptWithRecord(SessionRecord record, SignalMessageView message, ref PlaintextOutput output)
     {
         if (record.Current is { } current)
         {
             try
             {
-                return DecryptWithState(current, message);
+                DecryptWithState(current, message, ref output);
+                return;
             }
             catch (DuplicatedMessageException)
             {
@@ -212,10 +253,9 @@ public sealed class SessionCipher
         for (var i = 0; i < record.Previous.Count; i++)
         {
             var state = record.Previous[i];
-            byte[] plaintext;
             try
             {
-                plaintext = DecryptWithState(state, message);
+                DecryptWithState(state, message, ref output);
             }
             catch (DuplicatedMessageException)
             {
@@ -226,7 +266,7 @@ public sealed class SessionCipher
                 continue;
             }
             record.PromotePrevious(i, state);
-            return plaintext;
+            return;
         }
         throw new InvalidMessageException("decryption failed");
     }
@@ -235,7 +275,7 @@ public sealed class SessionCipher
     /// Decrypts with one state. Everything is computed on locals and applied to the state only after the MAC
     /// and the body check out, so a failure leaves the state untouched.
     /// </summary>
-    private static byte[] DecryptWithState(SessionState state, SignalMessageView message)
+    private static void DecryptWithState(SessionState state, SignalMessageView message, ref PlaintextOutput output)
     {
         if (message.Version != state.Version)
         {
@@ -243,40 +283,43 @@ public sealed class SessionCipher
         }
 
         var chain = state.FindReceiverChain(message.RatchetKey);
-        byte[]? newRoot = null, newSendChain = null, newReceiveChain = null;
-        ECKeyPair? newSender = null;
-        ECPublicKey? theirRatchetKey = null;
-        byte[] chainKey;
-        uint chainIndex;
-        if (chain is null)
-        {
-            // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5).
-            theirRatchetKey = ECPublicKey.Deserialize(message.RatchetKey);
-            var (root1, receiveChain) = RootKey.Step(state.RootKey, state.SenderRatchet.PrivateKey, theirRatchetKey);
-            newSender = ECKeyPair.Generate();
-            (newRoot, newSendChain) = RootKey.Step(root1, newSender.PrivateKey, theirRatchetKey);
-            CryptographicOperations.ZeroMemory(root1);
-            newReceiveChain = receiveChain;
-            chainKey = receiveChain;
-            chainIndex = 0;
-        }
-        else
-        {
-            chainKey = chain.ChainKey;
-            chainIndex = chain.Index;
-        }
-
         var counter = message.Counter;
-        // Key material of this message lives on the stack and is wiped on every path out.
+        // Key material of this message, and of a DH ratchet step, lives on the stack and is wiped on every path out.
         Span<byte> seed = stackalloc byte[32];
         Span<byte> nextChainKey = stackalloc byte[ChainKey.Length];
         Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        Span<byte> step = stackalloc byte[RatchetStepLength];
+        var intermediateRoot = step[..32];
+        var newRoot = step[32..64];
+        var newSendChain = step[64..96];
+        var newReceiveChain = step[96..128];
+        var newSenderPrivate = step[128..160];
+        var newSenderPublic = step[160..];
         List<(uint, byte[])>? skipped = null;
         var usedSkipped = false;
         var applied = false;
-        byte[] plaintext;
         try
         {
+            scoped ReadOnlySpan<byte> chainKey;
+            uint chainIndex;
+            if (chain is null)
+            {
+                // DH ratchet step (Double Ratchet spec §3.5; FACTS §4.5). Parse checked the key's form.
+                var theirRatchetKey = message.RatchetKey[1..];
+                RootKey.Step(state.RootKey, state.SenderRatchetPrivateKey, theirRatchetKey, intermediateRoot, newReceiveChain);
+                Curve25519.GeneratePrivateKey(newSenderPrivate);
+                newSenderPublic[0] = ECPublicKey.DjbType;
+                Curve25519.PublicFromPrivate(newSenderPrivate, newSenderPublic[1..]);
+                RootKey.Step(intermediateRoot, newSenderPrivate, theirRatchetKey, newRoot, newSendChain);
+                chainKey = newReceiveChain;
+                chainIndex = 0;
+            }
+            else
+            {
+                chainKey = chain.ChainKey;
+                chainIndex = chain.Index;
+            }
+
             if (counter < chainIndex)
             {
                 var stored = chain?.FindSkipped(counter)
@@ -311,20 +354,18 @@ public sealed class SessionCipher
             {
                 throw new InvalidMessageException("MAC verification failed");
             }
-            plaintext = AesCbc.Decrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), message.Ciphertext);
+            output.Decrypt(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), message.Ciphertext);
 
             // Success: apply the changes.
             applied = true;
             if (chain is null)
             {
-                CryptographicOperations.ZeroMemory(state.RootKey);
-                state.RootKey = newRoot!;
-                chain = state.AddReceiverChain(theirRatchetKey!, newReceiveChain!);
+                // The state's arrays are overwritten in place; the stack copies are wiped in finally.
+                newRoot.CopyTo(state.RootKey);
+                chain = state.AddReceiverChain(message.RatchetKey, newReceiveChain);
                 state.PreviousCounter = state.SenderChainIndex > 0 ? state.SenderChainIndex - 1 : 0;
-                state.SenderRatchet.Dispose();
-                state.SenderRatchet = newSender!;
-                CryptographicOperations.ZeroMemory(state.SenderChainKey);
-                state.SenderChainKey = newSendChain!;
+                state.SetSenderRatchet(newSenderPublic, newSenderPrivate);
+                newSendChain.CopyTo(state.SenderChainKey);
                 state.SenderChainIndex = 0;
             }
             if (usedSkipped)
@@ -353,7 +394,6 @@ public sealed class SessionCipher
         {
             // Nothing of this attempt is kept: wipe what it derived.
             WipeSkipped(skipped);
-            WipeRatchetStep(newRoot, newSendChain, newReceiveChain, newSender);
             throw;
         }
         finally
@@ -361,9 +401,9 @@ public sealed class SessionCipher
             CryptographicOperations.ZeroMemory(seed);
             CryptographicOperations.ZeroMemory(nextChainKey);
             CryptographicOperations.ZeroMemory(keys);
+            CryptographicOperations.ZeroMemory(step);
         }
         state.PendingPreKey = null;
-        return plaintext;
     }
 
     // Seeds derived for a message that then failed are never stored: wipe them.
@@ -376,23 +416,6 @@ public sealed class SessionCipher
                 CryptographicOperations.ZeroMemory(seed);
             }
         }
-    }
-
-    private static void WipeRatchetStep(byte[]? root, byte[]? sendChain, byte[]? receiveChain, ECKeyPair? sender)
-    {
-        if (root is not null)
-        {
-            CryptographicOperations.ZeroMemory(root);
-        }
-        if (sendChain is not null)
-        {
-            CryptographicOperations.ZeroMemory(sendChain);
-        }
-        if (receiveChain is not null)
-        {
-            CryptographicOperations.ZeroMemory(receiveChain);
-        }
-        sender?.Dispose();
     }
 
     private bool IsStale(SessionState state) =>

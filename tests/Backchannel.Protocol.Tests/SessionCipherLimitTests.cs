@@ -13,7 +13,7 @@ public sealed class SessionCipherLimitTests
         Tamper.LoseMessages(s.Alice, s.Bob, 25_000);
         var message = s.Alice.Encrypt(s.Bob, "far ahead");
         Assert.Equal("far ahead", s.Bob.Decrypt(s.Alice, message));
-        var chain = s.Bob.Record(s.Alice).Current!.FindReceiverChain(s.Alice.Record(s.Bob).Current!.SenderRatchet.PublicKey)!;
+        var chain = s.Bob.Record(s.Alice).Current!.FindReceiverChain(s.Alice.Record(s.Bob).Current!.SenderRatchetKey)!;
         Assert.Equal(25_001u, chain.Index);
         Assert.Equal(2_000, chain.SkippedSeeds.Count);
         Assert.Equal(23_000u, chain.SkippedSeeds[0].Index);

@@ -9,6 +9,9 @@ internal sealed class OneWayWorkload : Workload
     private readonly SessionCipher _toBob;
     private readonly SessionCipher _toAlice;
 
+    // Bob's plaintext buffer for RunIntoBuffer: at least as long as any message of this workload.
+    private readonly byte[] _buffer = new byte[4096];
+
     public OneWayWorkload()
     {
         var (alice, bob) = Party.EstablishedPair();
@@ -22,6 +25,17 @@ internal sealed class OneWayWorkload : Workload
     {
         var message = Encrypt();
         Check(_toAlice.Decrypt(message.Type, message.Serialize()));
+    }
+
+    /// <summary>The same, with Bob decrypting into his own buffer instead of receiving a new plaintext array.</summary>
+    public void RunIntoBuffer()
+    {
+        var message = Encrypt();
+        var length = _toAlice.Decrypt(message.Type, message.Serialize(), _buffer);
+        if (length != Plaintext.Length)
+        {
+            throw new InvalidOperationException("round trip returned the wrong plaintext");
+        }
     }
 
     /// <summary>The sender's half alone.</summary>

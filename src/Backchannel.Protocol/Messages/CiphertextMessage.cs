@@ -29,6 +29,9 @@ public sealed class CiphertextMessage
     /// <summary>The wire bytes.</summary>
     public byte[] Serialize() => (byte[])_bytes.Clone();
 
+    /// <summary>The wire bytes themselves, for wrapping inside this library without a copy; never mutated.</summary>
+    internal byte[] SerializedArray => _bytes;
+
     /// <inheritdoc />
     public override string ToString() => $"{nameof(CiphertextMessage)}(type {Type}, {_bytes.Length} bytes)";
 }

@@ -14,11 +14,10 @@ internal sealed class SignalMessage
 {
     private readonly byte[] _serialized;
 
-    private SignalMessage(byte[] serialized, int version, ECPublicKey ratchetKey, uint counter, uint previousCounter, byte[]? pqRatchet)
+    private SignalMessage(byte[] serialized, int version, uint counter, uint previousCounter, byte[]? pqRatchet)
     {
         _serialized = serialized;
         Version = version;
-        RatchetKey = ratchetKey;
         Counter = counter;
         PreviousCounter = previousCounter;
         PqRatchet = pqRatchet;
@@ -26,7 +25,8 @@ internal sealed class SignalMessage
 
     internal int Version { get; }
 
-    internal ECPublicKey RatchetKey { get; }
+    /// <summary>The sender's ratchet key, serialized (0x05 ‖ 32 bytes): a slice of the message.</summary>
+    internal ReadOnlySpan<byte> RatchetKey => View.RatchetKey;
 
     internal uint Counter { get; }
 
@@ -43,12 +43,16 @@ internal sealed class SignalMessage
     /// <summary>The message's fields as slices of its bytes (parsed once more: they were checked when this was made).</summary>
     internal SignalMessageView View => SignalMessageView.Parse(_serialized);
 
+    /// <summary>Wraps bytes made by <see cref="EncryptSerialized"/> with the same counters (nothing is parsed again).</summary>
+    internal static SignalMessage FromEncrypted(byte[] serialized, uint counter, uint previousCounter) =>
+        new(serialized, Constants.SessionVersion, counter, previousCounter, null);
+
     /// <summary>
     /// Encrypts <paramref name="plaintext"/> with AES-256-CBC straight into the message's final array and MACs it:
-    /// the only allocation is the message itself.
+    /// the only allocation is that array, which is returned (a SignalMessage needs no object around it).
     /// </summary>
-    internal static SignalMessage Encrypt(
-        ReadOnlySpan<byte> cipherKey, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> macKey, ECPublicKey ratchetKey, uint counter,
+    internal static byte[] EncryptSerialized(
+        ReadOnlySpan<byte> cipherKey, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> ratchetKey, uint counter,
         uint previousCounter, ReadOnlySpan<byte> plaintext, IdentityKey sender, IdentityKey receiver)
     {
         var ciphertextLength = AesCbc.CiphertextLength(plaintext.Length);
@@ -57,14 +61,14 @@ internal sealed class SignalMessage
         var serialized = new byte[1 + body + Constants.MacLength];
         var w = new ProtoSpanWriter(serialized);
         w.WriteByte(Constants.MessageVersionByte);
-        w.WriteBytes(1, ratchetKey.Serialized);
+        w.WriteBytes(1, ratchetKey);
         w.WriteUInt32(2, counter);
         w.WriteUInt32(3, previousCounter);
         AesCbc.Encrypt(cipherKey, iv, plaintext, w.ReserveBytes(4, ciphertextLength));
         Span<byte> mac = stackalloc byte[32];
         SignalMessageView.ComputeMac(macKey, sender, receiver, w.WrittenSpan, mac);
         mac[..Constants.MacLength].CopyTo(w.Reserve(Constants.MacLength));
-        return new SignalMessage(serialized, Constants.SessionVersion, ratchetKey, counter, previousCounter, null);
+        return serialized;
     }
 
     /// <summary>Parses untrusted bytes into a copy it owns; only protocol exceptions come out.</summary>
@@ -72,7 +76,7 @@ internal sealed class SignalMessage
     {
         var bytes = serialized.ToArray();
         var view = SignalMessageView.Parse(bytes);
-        return new SignalMessage(bytes, view.Version, ECPublicKey.Deserialize(view.RatchetKey), view.Counter, view.PreviousCounter,
+        return new SignalMessage(bytes, view.Version, view.Counter, view.PreviousCounter,
             view.HasPqRatchet ? view.PqRatchet.ToArray() : null);
     }
 }

@@ -21,16 +21,33 @@ internal static unsafe class Curve25519
     internal static byte[] GeneratePrivateKey()
     {
         var key = new byte[KeyLength];
-        RandomNumberGenerator.Fill(key);
-        Clamp(key);
+        GeneratePrivateKey(key);
         return key;
+    }
+
+    /// <summary>A fresh clamped private key into <paramref name="key"/> (32 bytes).</summary>
+    internal static void GeneratePrivateKey(Span<byte> key)
+    {
+        RandomNumberGenerator.Fill(key[..KeyLength]);
+        Clamp(key);
     }
 
     internal static byte[] PublicFromPrivate(ReadOnlySpan<byte> privateKey)
     {
-        Sodium.EnsureInitialized();
         var pub = new byte[KeyLength];
-        fixed (byte* q = pub)
+        PublicFromPrivate(privateKey, pub);
+        return pub;
+    }
+
+    /// <summary>The raw public key of <paramref name="privateKey"/> into <paramref name="publicKey"/> (32 bytes each).</summary>
+    internal static void PublicFromPrivate(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    {
+        Sodium.EnsureInitialized();
+        if (privateKey.Length != KeyLength || publicKey.Length != KeyLength)
+        {
+            throw new ArgumentException("X25519 keys are 32 bytes.");
+        }
+        fixed (byte* q = publicKey)
         fixed (byte* n = privateKey)
         {
             if (Sodium.crypto_scalarmult_curve25519_base(q, n) != 0)
@@ -38,7 +55,6 @@ internal static unsafe class Curve25519
                 throw new CryptographicException("X25519 base multiplication failed.");
             }
         }
-        return pub;
     }
 
     /// <summary>DH(private, public) into <paramref name="output"/>; false when the result is all zeros.</summary>

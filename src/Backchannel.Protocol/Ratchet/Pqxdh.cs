@@ -41,11 +41,14 @@ internal static class Pqxdh
             LocalIdentity = ourIdentity.PublicKey,
             RemoteIdentity = theirIdentity,
             RootKey = sendRoot,
-            SenderRatchet = sendingRatchet,
+            SenderRatchetKey = sendingRatchet.PublicKey.Serialize(),
+            SenderRatchetPrivateKey = sendingRatchet.PrivateKey.Serialize(),
             SenderChainKey = sendChain,
             AliceBaseKey = ourBaseKey.PublicKey.Serialize(),
         };
-        state.AddReceiverChain(theirSignedPreKey, chainKey);
+        sendingRatchet.Dispose();
+        state.AddReceiverChain(theirSignedPreKey.Serialized, chainKey);
+        CryptographicOperations.ZeroMemory(chainKey);
         return state;
     }
 
@@ -72,7 +75,8 @@ internal static class Pqxdh
             LocalIdentity = ourIdentity.PublicKey,
             RemoteIdentity = theirIdentity,
             RootKey = rootKey,
-            SenderRatchet = new ECKeyPair(ourSignedPreKey.PublicKey, ECPrivateKey.Deserialize(ourSignedPreKey.PrivateKey.Raw)),
+            SenderRatchetKey = ourSignedPreKey.PublicKey.Serialize(),
+            SenderRatchetPrivateKey = ourSignedPreKey.PrivateKey.Serialize(),
             SenderChainKey = chainKey,
             AliceBaseKey = theirBaseKey.Serialize(),
         };

@@ -11,12 +11,29 @@ internal static class RootKey
 {
     internal static (byte[] RootKey, byte[] ChainKey) Step(ReadOnlySpan<byte> rootKey, ECPrivateKey ourPrivate, ECPublicKey theirPublic)
     {
-        var dh = ourPrivate.Agree(theirPublic);
+        var (newRootKey, chainKey) = (new byte[32], new byte[32]);
+        Step(rootKey, ourPrivate.Raw, theirPublic.Raw, newRootKey, chainKey);
+        return (newRootKey, chainKey);
+    }
+
+    /// <summary>
+    /// The step from raw keys (our 32-byte private key, their 32-byte public u-coordinate) into
+    /// <paramref name="newRootKey"/> and <paramref name="chainKey"/>, 32 bytes each, which the caller wipes.
+    /// </summary>
+    internal static void Step(
+        ReadOnlySpan<byte> rootKey, ReadOnlySpan<byte> ourPrivate, ReadOnlySpan<byte> theirPublic, Span<byte> newRootKey, Span<byte> chainKey)
+    {
+        Span<byte> dh = stackalloc byte[32];
         Span<byte> output = stackalloc byte[64];
         try
         {
+            if (!Curve25519.TryAgree(ourPrivate, theirPublic, dh))
+            {
+                throw new InvalidKeyException("Curve25519 agreement produced an all-zero secret");
+            }
             Kdf.Hkdf(dh, rootKey, Constants.RatchetInfo, output);
-            return (output[..32].ToArray(), output[32..].ToArray());
+            output[..32].CopyTo(newRootKey);
+            output[32..].CopyTo(chainKey);
         }
         finally
         {

@@ -14,14 +14,24 @@ internal static class AesCtrHmac
 {
     private const int MacLength = 10;
 
+    /// <summary>Length of the output of <see cref="Encrypt(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/>.</summary>
+    internal static int EncryptedLength(int plaintextLength) => plaintextLength + MacLength;
+
     internal static byte[] Encrypt(ReadOnlySpan<byte> cipherKey, ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> plaintext)
     {
-        var output = new byte[plaintext.Length + MacLength];
-        Ctr(cipherKey, plaintext, output.AsSpan(0, plaintext.Length));
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(macKey, output.AsSpan(0, plaintext.Length), mac);
-        mac[..MacLength].CopyTo(output.AsSpan(plaintext.Length));
+        var output = new byte[EncryptedLength(plaintext.Length)];
+        Encrypt(cipherKey, macKey, plaintext, output);
         return output;
+    }
+
+    /// <summary>Encrypts into <paramref name="destination"/>, exactly <see cref="EncryptedLength"/> long.</summary>
+    internal static void Encrypt(ReadOnlySpan<byte> cipherKey, ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        var ciphertext = destination[..plaintext.Length];
+        Ctr(cipherKey, plaintext, ciphertext);
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(macKey, ciphertext, mac);
+        mac[..MacLength].CopyTo(destination[plaintext.Length..]);
     }
 
     /// <summary>Checks the MAC in constant time, then decrypts; null when the MAC fails.</summary>
@@ -43,25 +53,13 @@ internal static class AesCtrHmac
         return plaintext;
     }
 
+    // BouncyCastle's span overloads: no copies of the input or output (its KeyParameter keeps a copy of the key,
+    // as it always did).
     private static void Ctr(ReadOnlySpan<byte> key, ReadOnlySpan<byte> input, Span<byte> output)
     {
-        var keyBytes = key.ToArray();
-        try
-        {
-            var cipher = new SicBlockCipher(new AesEngine());
-            cipher.Init(true, new ParametersWithIV(new KeyParameter(keyBytes), new byte[16]));
-            var buffered = new BufferedBlockCipher(cipher);
-            var inArray = input.ToArray();
-            var outArray = new byte[inArray.Length];
-            var n = buffered.ProcessBytes(inArray, 0, inArray.Length, outArray, 0);
-            buffered.DoFinal(outArray, n);
-            outArray.CopyTo(output);
-            CryptographicOperations.ZeroMemory(outArray);
-            CryptographicOperations.ZeroMemory(inArray);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(keyBytes);
-        }
+        var cipher = new BufferedBlockCipher(new SicBlockCipher(new AesEngine()));
+        cipher.Init(true, new ParametersWithIV(new KeyParameter(key), new byte[16]));
+        var n = cipher.ProcessBytes(input, output);
+        cipher.DoFinal(output[n..]);
     }
 }

@@ -22,19 +22,28 @@ internal static class SealedSenderV1
         var encryptedStatic = AesCtrHmac.Encrypt(cipherKey, macKey, sender.PublicKey.Serialized);
         var (staticCipher, staticMac) = StaticKeys(sender.PrivateKey, recipient.PublicKey, chainKey, encryptedStatic);
         var serializedContent = content.Serialize();
-        var encryptedMessage = AesCtrHmac.Encrypt(staticCipher, staticMac, serializedContent);
-        CryptographicOperations.ZeroMemory(serializedContent);
-        foreach (var key in new[] { chainKey, cipherKey, macKey, staticCipher, staticMac })
+        try
         {
-            CryptographicOperations.ZeroMemory(key);
+            // Sized first and encrypted straight into the final array.
+            var encryptedLength = AesCtrHmac.EncryptedLength(serializedContent.Length);
+            var size = 1 + ProtoSize.Bytes(1, ECPublicKey.SerializedLength) + ProtoSize.Bytes(2, encryptedStatic.Length)
+                + ProtoSize.Bytes(3, encryptedLength);
+            var sealedMessage = new byte[size];
+            var w = new ProtoSpanWriter(sealedMessage);
+            w.WriteByte(VersionByte);
+            w.WriteBytes(1, ephemeral.PublicKey.Serialized);
+            w.WriteBytes(2, encryptedStatic);
+            AesCtrHmac.Encrypt(staticCipher, staticMac, serializedContent, w.ReserveBytes(3, encryptedLength));
+            return sealedMessage;
         }
-
-        var w = new ProtoWriter(encryptedMessage.Length + 128);
-        w.WriteByte(VersionByte);
-        w.WriteBytes(1, ephemeral.PublicKey.Serialized);
-        w.WriteBytes(2, encryptedStatic);
-        w.WriteBytes(3, encryptedMessage);
-        return w.ToArray();
+        finally
+        {
+            CryptographicOperations.ZeroMemory(serializedContent);
+            foreach (var key in new[] { chainKey, cipherKey, macKey, staticCipher, staticMac })
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
+        }
     }
 
     internal static UnidentifiedSenderMessageContent Open(IdentityKeyPair recipient, ReadOnlySpan<byte> bytes)
@@ -49,18 +58,20 @@ internal static class SealedSenderV1
             throw new InvalidMessageException($"unsupported sealed sender version {version}");
         }
         var r = new ProtoReader(bytes[1..]);
-        byte[]? ephemeralBytes = null, encryptedStatic = null, encryptedMessage = null;
+        // Slices of the caller's bytes: nothing is copied before it is decrypted.
+        ReadOnlySpan<byte> ephemeralBytes = default, encryptedStatic = default, encryptedMessage = default;
+        bool hasEphemeral = false, hasStatic = false, hasMessage = false;
         while (r.TryReadTag(out var f, out var wt))
         {
             switch (f)
             {
-                case 1: ephemeralBytes = r.ReadBytes(wt); break;
-                case 2: encryptedStatic = r.ReadBytes(wt); break;
-                case 3: encryptedMessage = r.ReadBytes(wt); break;
+                case 1: ephemeralBytes = r.ReadBytesSpan(wt); hasEphemeral = true; break;
+                case 2: encryptedStatic = r.ReadBytesSpan(wt); hasStatic = true; break;
+                case 3: encryptedMessage = r.ReadBytesSpan(wt); hasMessage = true; break;
                 default: r.Skip(wt); break;
             }
         }
-        if (ephemeralBytes is null || encryptedStatic is null || encryptedMessage is null)
+        if (!hasEphemeral || !hasStatic || !hasMessage)
         {
             throw new InvalidMessageException("incomplete sealed sender message");
         }
@@ -121,11 +132,11 @@ internal static class SealedSenderV1
     }
 
     // HKDF(salt = chain key ‖ encrypted static, DH(identities), no info, 96) → (unused ‖) cipher ‖ MAC.
-    private static (byte[] Cipher, byte[] Mac) StaticKeys(ECPrivateKey ours, ECPublicKey theirs, byte[] chainKey, byte[] encryptedStatic)
+    private static (byte[] Cipher, byte[] Mac) StaticKeys(ECPrivateKey ours, ECPublicKey theirs, byte[] chainKey, ReadOnlySpan<byte> encryptedStatic)
     {
         var salt = new byte[chainKey.Length + encryptedStatic.Length];
         chainKey.CopyTo(salt, 0);
-        encryptedStatic.CopyTo(salt, chainKey.Length);
+        encryptedStatic.CopyTo(salt.AsSpan(chainKey.Length));
         var dh = ours.Agree(theirs);
         Span<byte> okm = stackalloc byte[96];
         Kdf.Hkdf(dh, salt, [], okm);

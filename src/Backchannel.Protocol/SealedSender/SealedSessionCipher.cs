@@ -28,7 +28,7 @@ public static class SealedSessionCipher
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(senderCertificate);
         var message = new SessionCipher(store, destination, time).Encrypt(plaintext);
-        return Seal(store, destination, senderCertificate, message.Type, message.Serialize(), null);
+        return Seal(store, destination, senderCertificate, message.Type, message.SerializedArray, null);
     }
 
     /// <summary>Seals an already encrypted message (1:1 or sender key) for the destination's identity.</summary>
@@ -79,8 +79,12 @@ public static class SealedSessionCipher
                 {
                     throw new ArgumentOutOfRangeException(nameof(recipients), $"device id {address.DeviceId} is outside 1..127");
                 }
-                var registrationId = store.LoadSession(address)?.Current?.RemoteRegistrationId
-                    ?? throw new NoSessionException($"no current session with {address}");
+                uint registrationId;
+                using (var record = store.LoadSession(address))
+                {
+                    registrationId = record?.Current?.RemoteRegistrationId
+                        ?? throw new NoSessionException($"no current session with {address}");
+                }
                 if ((registrationId & ~(uint)SealedSenderV2.RegistrationIdMask) != 0)
                 {
                     throw new InvalidOperationException($"registration id of {address} does not fit in 14 bits");

@@ -9,10 +9,15 @@ namespace Backchannel.Protocol.SealedSender;
 /// </summary>
 internal sealed record UnidentifiedSenderMessageContent(int CiphertextType, SenderCertificate Sender, byte[] Content, uint? ContentHint, byte[]? GroupId)
 {
+    /// <summary>The serialized content, sized first and written into its final array.</summary>
     internal byte[] Serialize()
     {
-        var w = new ProtoWriter(Content.Length + 512);
-        w.WriteUInt32(1, ToProtoType(CiphertextType));
+        var type = ToProtoType(CiphertextType);
+        var size = ProtoSize.UInt32(1, type) + ProtoSize.Bytes(2, Sender.Serialized.Length) + ProtoSize.Bytes(3, Content.Length)
+            + (ContentHint is { } h ? ProtoSize.UInt32(4, h) : 0) + (GroupId is not null ? ProtoSize.Bytes(5, GroupId.Length) : 0);
+        var bytes = new byte[size];
+        var w = new ProtoSpanWriter(bytes);
+        w.WriteUInt32(1, type);
         w.WriteBytes(2, Sender.Serialized);
         w.WriteBytes(3, Content);
         if (ContentHint is { } hint)
@@ -23,7 +28,7 @@ internal sealed record UnidentifiedSenderMessageContent(int CiphertextType, Send
         {
             w.WriteBytes(5, GroupId);
         }
-        return w.ToArray();
+        return bytes;
     }
 
     internal static UnidentifiedSenderMessageContent Parse(ReadOnlySpan<byte> bytes)

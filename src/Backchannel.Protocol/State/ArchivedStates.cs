@@ -25,7 +25,7 @@ internal sealed class ArchivedStates : LazyRecordParts<SessionState>
         Insert(0, state);
         if (Count > Constants.ArchivedStatesMaxLength)
         {
-            RemoveAt(Count - 1);
+            DropAt(Count - 1);
         }
     }
 
@@ -40,9 +40,11 @@ internal sealed class ArchivedStates : LazyRecordParts<SessionState>
         return (int)fields.Version == version && aliceBaseKey.SequenceEqual(fields.AliceBaseKey);
     }
 
-    protected override SessionState Build(byte[] bytes) => SessionState.Deserialize(bytes);
+    protected override SessionState Build(ReadOnlySpan<byte> bytes) => SessionState.Deserialize(bytes);
 
     protected override void Write(SessionState built, ProtoWriter w, int field) => built.WriteTo(w, field);
+
+    protected override void Release(SessionState built) => built.Return();
 
     /// <inheritdoc />
     public override string ToString() => nameof(ArchivedStates);

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Security.Cryptography;
 using Backchannel.Protocol.Encoding;
 
 namespace Backchannel.Protocol.State;
@@ -9,10 +10,20 @@ namespace Backchannel.Protocol.State;
 /// checks the bytes before adding them; a part is built on first access, and an unbuilt part is written back
 /// byte for byte.
 /// </summary>
+/// <remarks>
+/// The bytes are copied into buffers this object keeps: <see cref="Reset"/> wipes them (they hold keys) and the
+/// next load into the same object (a pooled <see cref="SessionState"/>) reuses them instead of allocating.
+/// </remarks>
 internal abstract class LazyRecordParts<T> : IReadOnlyList<T>
     where T : class
 {
+    // Buffers larger than this (chains with many skipped seeds) are not kept for reuse.
+    private const int MaxSpareBufferLength = 256;
+
     private readonly List<Entry> _entries = [];
+
+    // Wiped buffers for the next AddBytes; made on first Reset.
+    private List<byte[]>? _spareBuffers;
 
     public int Count => _entries.Count;
 
@@ -24,8 +35,10 @@ internal abstract class LazyRecordParts<T> : IReadOnlyList<T>
             var entry = _entries[index];
             if (entry.Built is null)
             {
-                entry.Built = Build(entry.Bytes!);
-                _entries[index] = entry;
+                var built = Build(entry.Bytes.AsSpan(0, entry.Length));
+                _entries[index] = new Entry(null, 0, built);
+                Spare(entry.Bytes!);
+                return built;
             }
             return entry.Built;
         }
@@ -42,12 +55,41 @@ internal abstract class LazyRecordParts<T> : IReadOnlyList<T>
             }
             else
             {
-                w.WriteBytes(field, entry.Bytes);
+                w.WriteBytes(field, entry.Bytes.AsSpan(0, entry.Length));
             }
         }
     }
 
-    internal void RemoveAt(int index) => _entries.RemoveAt(index);
+    /// <summary>Takes the part at <paramref name="index"/> out of the list (a built part moves elsewhere; bytes are wiped).</summary>
+    internal void RemoveAt(int index)
+    {
+        var entry = _entries[index];
+        _entries.RemoveAt(index);
+        if (entry.Bytes is { } bytes)
+        {
+            Spare(bytes);
+        }
+    }
+
+    /// <summary>Removes the part at <paramref name="index"/> for good: its bytes or its built object are wiped.</summary>
+    internal void DropAt(int index)
+    {
+        var entry = _entries[index];
+        RemoveAt(index);
+        if (entry.Built is { } built)
+        {
+            Release(built);
+        }
+    }
+
+    /// <summary>Wipes and removes every part, keeping buffers (and whatever <see cref="Release"/> keeps) for reuse.</summary>
+    internal void Reset()
+    {
+        for (var i = _entries.Count - 1; i >= 0; i--)
+        {
+            DropAt(i);
+        }
+    }
 
     public IEnumerator<T> GetEnumerator()
     {
@@ -60,22 +102,57 @@ internal abstract class LazyRecordParts<T> : IReadOnlyList<T>
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>Keeps a copy of bytes the caller has checked.</summary>
-    protected void AddBytes(ReadOnlySpan<byte> bytes) => _entries.Add(new Entry(bytes.ToArray(), null));
+    protected void AddBytes(ReadOnlySpan<byte> bytes)
+    {
+        var buffer = TakeSpare(bytes.Length) ?? new byte[bytes.Length];
+        bytes.CopyTo(buffer);
+        _entries.Add(new Entry(buffer, bytes.Length, null));
+    }
 
-    protected void Insert(int index, T built) => _entries.Insert(index, new Entry(null, built));
+    protected void Insert(int index, T built) => _entries.Insert(index, new Entry(null, 0, built));
 
     /// <summary>The part if it is built, else null and its bytes.</summary>
     protected T? Peek(int index, out ReadOnlySpan<byte> bytes)
     {
         var entry = _entries[index];
-        bytes = entry.Bytes;
+        bytes = entry.Bytes.AsSpan(0, entry.Length);
         return entry.Built;
     }
 
-    protected abstract T Build(byte[] bytes);
+    protected abstract T Build(ReadOnlySpan<byte> bytes);
 
     protected abstract void Write(T built, ProtoWriter w, int field);
 
-    // Bytes of a part loaded from a record (null for one made in memory); Built once built.
-    private record struct Entry(byte[]? Bytes, T? Built);
+    /// <summary>Wipes a built part that is dropped (it may keep it for reuse).</summary>
+    protected abstract void Release(T built);
+
+    private byte[]? TakeSpare(int length)
+    {
+        if (_spareBuffers is null)
+        {
+            return null;
+        }
+        for (var i = 0; i < _spareBuffers.Count; i++)
+        {
+            if (_spareBuffers[i].Length >= length)
+            {
+                var buffer = _spareBuffers[i];
+                _spareBuffers.RemoveAt(i);
+                return buffer;
+            }
+        }
+        return null;
+    }
+
+    private void Spare(byte[] buffer)
+    {
+        CryptographicOperations.ZeroMemory(buffer);
+        if (buffer.Length <= MaxSpareBufferLength && (_spareBuffers ??= []).Count < Constants.MaxReceiverChains)
+        {
+            _spareBuffers.Add(buffer);
+        }
+    }
+
+    // Bytes[..Length] of a part loaded from a record (null for one made in memory or once built); Built once built.
+    private readonly record struct Entry(byte[]? Bytes, int Length, T? Built);
 }

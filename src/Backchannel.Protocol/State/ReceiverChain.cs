@@ -13,18 +13,38 @@ internal sealed class ReceiverChain
     // Made on the first skipped seed: most chains never have one.
     private List<(uint Index, byte[] Seed)>? _skippedSeeds;
 
-    internal ReceiverChain(ECPublicKey ratchetKey, byte[] chainKey, uint index)
+    private readonly byte[] _ratchetKey = new byte[ECPublicKey.SerializedLength];
+
+    /// <summary>The serialized ratchet key (0x05 ‖ 32 bytes) of the peer's sending chain this chain follows.</summary>
+    internal ReadOnlySpan<byte> RatchetKey => _ratchetKey;
+
+    /// <summary>Our next chain key for it: this array changes in place.</summary>
+    internal byte[] ChainKey { get; } = new byte[32];
+
+    internal uint Index { get; set; }
+
+    /// <summary>Makes this (new or wiped) chain follow <paramref name="ratchetKey"/> from <paramref name="chainKey"/> (both copied).</summary>
+    internal void Set(ReadOnlySpan<byte> ratchetKey, ReadOnlySpan<byte> chainKey, uint index)
     {
-        RatchetKey = ratchetKey;
-        ChainKey = chainKey;
+        ratchetKey.CopyTo(_ratchetKey);
+        chainKey.CopyTo(ChainKey);
         Index = index;
     }
 
-    internal ECPublicKey RatchetKey { get; }
-
-    internal byte[] ChainKey { get; set; }
-
-    internal uint Index { get; set; }
+    /// <summary>Zeroes the chain key and every skipped seed, and forgets the seeds, so the object can be reused.</summary>
+    internal void Wipe()
+    {
+        CryptographicOperations.ZeroMemory(ChainKey);
+        if (_skippedSeeds is not null)
+        {
+            foreach (var (_, seed) in _skippedSeeds)
+            {
+                CryptographicOperations.ZeroMemory(seed);
+            }
+            _skippedSeeds.Clear();
+        }
+        Index = 0;
+    }
 
     /// <summary>Skipped seeds in insertion order (oldest first).</summary>
     internal List<(uint Index, byte[] Seed)> SkippedSeeds => _skippedSeeds ??= [];
@@ -75,7 +95,7 @@ internal sealed class ReceiverChain
     /// <summary>Writes the chain as the nested message <paramref name="field"/> of a session state (our record format).</summary>
     internal void WriteTo(ProtoWriter w, int field)
     {
-        var size = ProtoSize.Bytes(1, RatchetKey.Serialized.Length) + ProtoSize.Bytes(2, ChainKey.Length) + ProtoSize.UInt32(3, Index);
+        var size = ProtoSize.Bytes(1, _ratchetKey.Length) + ProtoSize.Bytes(2, ChainKey.Length) + ProtoSize.UInt32(3, Index);
         if (_skippedSeeds is not null)
         {
             foreach (var (index, seed) in _skippedSeeds)
@@ -84,7 +104,7 @@ internal sealed class ReceiverChain
             }
         }
         w.WriteMessageHeader(field, size);
-        w.WriteBytes(1, RatchetKey.Serialized);
+        w.WriteBytes(1, _ratchetKey);
         w.WriteBytes(2, ChainKey);
         w.WriteUInt32(3, Index);
         if (_skippedSeeds is not null)

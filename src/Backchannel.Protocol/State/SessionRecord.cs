@@ -7,13 +7,20 @@ namespace Backchannel.Protocol;
 /// All session states with one remote device: the current state and up to 40 previous ones, newest first
 /// (FACTS §4.8). Stores keep it as opaque bytes in our versioned format.
 /// </summary>
-public sealed class SessionRecord
+/// <remarks>
+/// A loaded record holds the session's keys: dispose it when done (after storing it), which zeroes them and lets
+/// the next load on this thread reuse its state objects instead of allocating new ones. A record that is never
+/// disposed still works; its keys are then left to the garbage collector. A disposed record must not be used.
+/// </remarks>
+public sealed class SessionRecord : IDisposable
 {
     [ThreadStatic]
     private static ProtoWriter? t_recordWriter;
 
     // Made on first use: most records loaded for a message have no archived state.
     private ArchivedStates? _previous;
+
+    private bool _disposed;
 
     internal SessionState? Current { get; private set; }
 
@@ -65,6 +72,7 @@ public sealed class SessionRecord
     /// <summary>Our versioned record bytes; they hold secrets.</summary>
     public byte[] Serialize()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         // Stores save the record after every message: reuse this thread's scratch writer (wiped after each use)
         // rather than allocating a buffer per call, so only the result is allocated.
         var w = t_recordWriter ??= new ProtoWriter(1024);
@@ -86,16 +94,43 @@ public sealed class SessionRecord
     {
         var r = new ProtoReader(RecordFormat.Open(bytes, "session"));
         var record = new SessionRecord();
-        while (r.TryReadTag(out var f, out var wt))
+        try
         {
-            switch (f)
+            while (r.TryReadTag(out var f, out var wt))
             {
-                case 1: record.Current = SessionState.Deserialize(r.ReadBytesSpan(wt)); break;
-                case 2: record.Previous.AddSerialized(r.ReadBytesSpan(wt)); break;
-                default: r.Skip(wt); break;
+                switch (f)
+                {
+                    case 1:
+                        var state = SessionState.Deserialize(r.ReadBytesSpan(wt));
+                        record.Current?.Return();
+                        record.Current = state;
+                        break;
+                    case 2: record.Previous.AddSerialized(r.ReadBytesSpan(wt)); break;
+                    default: r.Skip(wt); break;
+                }
             }
+            return record;
         }
-        return record;
+        catch
+        {
+            // Malformed after a part was read: wipe what was copied.
+            record.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Zeroes the record's keys and returns its states to this thread's pool; the record is then empty and unusable.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        Current?.Return();
+        Current = null;
+        _previous?.Reset();
+        _previous = null;
     }
 
     /// <inheritdoc />

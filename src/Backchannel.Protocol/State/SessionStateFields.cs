@@ -46,7 +46,7 @@ internal ref struct SessionStateFields
                 case 8: f.SenderChainKey = r.ReadBytesSpan(wt); hasSenderChain = true; break;
                 case 9: f.SenderChainIndex = r.ReadUInt32(wt); break;
                 case 10:
-                    ReadChain(r.ReadBytesSpan(wt), build: false);
+                    ReadChain(r.ReadBytesSpan(wt), into: null);
                     chains++;
                     break;
                 case 11:
@@ -73,8 +73,8 @@ internal ref struct SessionStateFields
         return f;
     }
 
-    /// <summary>Checks one receiving chain; with <paramref name="build"/> also returns it as an object.</summary>
-    internal static ReceiverChain? ReadChain(ReadOnlySpan<byte> bytes, bool build)
+    /// <summary>Checks one receiving chain; with <paramref name="into"/> (a new or wiped chain) also fills it.</summary>
+    internal static void ReadChain(ReadOnlySpan<byte> bytes, ReceiverChain? into)
     {
         var r = new ProtoReader(bytes);
         ReadOnlySpan<byte> key = default, chainKey = default;
@@ -103,11 +103,11 @@ internal ref struct SessionStateFields
         {
             throw new InvalidMessageException("invalid key in session record");
         }
-        if (!build)
+        if (into is null)
         {
-            return null;
+            return;
         }
-        var chain = new ReceiverChain(ECPublicKey.Deserialize(key), chainKey.ToArray(), index);
+        into.Set(key, chainKey, index);
         if (skipped > 0)
         {
             r = new ProtoReader(bytes);
@@ -116,7 +116,7 @@ internal ref struct SessionStateFields
                 if (field == 4)
                 {
                     var seedIndex = ReadSkipped(r.ReadBytesSpan(wt), out var seed);
-                    chain.SkippedSeeds.Add((seedIndex, seed.ToArray()));
+                    into.SkippedSeeds.Add((seedIndex, seed.ToArray()));
                 }
                 else
                 {
@@ -124,7 +124,6 @@ internal ref struct SessionStateFields
                 }
             }
         }
-        return chain;
     }
 
     /// <summary>The ratchet key of a chain that <see cref="ReadChain"/> has checked.</summary>
