@@ -9,6 +9,7 @@ namespace Backchannel.RelayLoad;
 internal sealed class RunCounters(int clients, long measureStart, long measureEnd)
 {
     private readonly List<long>[] _latencies = Enumerable.Range(0, clients).Select(_ => new List<long>(1024)).ToArray();
+    private readonly List<Arrival>[] _arrivals = Enumerable.Range(0, clients).Select(_ => new List<Arrival>(1024)).ToArray();
     private long _sentMeasured;
     private long _sentTotal;
     private long _deliveredInWindow;
@@ -35,8 +36,11 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         }
     }
 
-    /// <summary>Called from one client's receive loop only, so its list needs no lock.</summary>
-    public void CountDelivered(int client, long due, long decrypted)
+    /// <summary>
+    /// Called from one client's receive loop only, so its lists need no lock. <paramref name="source"/> and
+    /// <paramref name="k"/> name the message on the sending side; <paramref name="received"/> is when its frame was read.
+    /// </summary>
+    public void CountDelivered(int client, long due, long decrypted, string source, long k, long received)
     {
         Interlocked.Increment(ref _deliveredTotal);
         if (decrypted >= measureStart && decrypted < measureEnd)
@@ -47,6 +51,7 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         if (due >= measureStart && due < measureEnd)
         {
             _latencies[client].Add(decrypted - due);
+            _arrivals[client].Add(new Arrival(source, k, due, received, decrypted));
             Interlocked.Increment(ref _latencyCount);
         }
     }
@@ -56,6 +61,9 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         Interlocked.CompareExchange(ref _firstNote, note, null);
         Interlocked.Increment(ref _notes);
     }
+
+    /// <summary>Every message due in the window that arrived, with where it was when (read after the run only).</summary>
+    public IEnumerable<Arrival> Arrivals() => _arrivals.SelectMany(a => a);
 
     public long[] SortedLatencies()
     {
@@ -138,6 +146,7 @@ internal static class LoadRun
             }
 
             long[] lat = counters.SortedLatencies();
+            LatencySplit split = LatencySplit.Compute(counters.Arrivals(), clients);
             double Ms(double q) => lat.Length == 0 ? double.NaN : lat[Math.Min(lat.Length - 1, (int)Math.Ceiling(q * lat.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
             string loadAfter = MachineFacts.LoadAverage();
             long sendErrors = clients.Sum(c => Interlocked.Read(ref c.SendErrors));
@@ -177,6 +186,7 @@ internal static class LoadRun
                 LoadAverageBefore = loadBefore,
                 LoadAverageAfter = loadAfter,
                 SetupSeconds = setupSeconds,
+                Split = split,
             };
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
@@ -274,6 +284,7 @@ internal sealed class RunResult
     public string LoadAverageBefore { get; init; } = "";
     public string LoadAverageAfter { get; init; } = "";
     public double SetupSeconds { get; init; }
+    public LatencySplit? Split { get; init; }
 
     private string Offered => double.IsPositiveInfinity(OfferedRate) ? "max" : OfferedRate.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -308,6 +319,7 @@ internal sealed class RunResult
         ["loadAverageBefore"] = LoadAverageBefore,
         ["loadAverageAfter"] = LoadAverageAfter,
         ["setupSeconds"] = Math.Round(SetupSeconds, 1),
+        ["latencySplit"] = Split?.Json(),
     };
 
     private static JsonNode? Num(double v) => double.IsNaN(v) ? null : JsonValue.Create(Math.Round(v, 2));

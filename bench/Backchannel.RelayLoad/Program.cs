@@ -59,6 +59,11 @@ internal static class Program
             RunResult result = await LoadRun.RunAsync(options, rate, cancel.Token).ConfigureAwait(false);
             results.Add(result);
             Console.WriteLine(result.Row());
+            if (result.Split is not null)
+            {
+                Console.WriteLine(result.Split.Lines());
+            }
+
             Console.WriteLine(result.Json().ToJsonString());
         }
 
