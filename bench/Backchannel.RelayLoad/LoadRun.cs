@@ -131,10 +131,12 @@ internal static class LoadRun
             Task[] senders = clients.Select(c => Task.Run(() => c.SendLoopAsync(perClient, start, measureEnd, o.PlaintextBytes, ct), ct)).ToArray();
             await WaitUntilAsync(measureStart, ct).ConfigureAwait(false);
             double cpu0 = relay.CpuSeconds();
+            double machine0 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             long files0 = relay.FileBytes();
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
             double cpu1 = relay.CpuSeconds();
+            double machine1 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
             long files1 = relay.FileBytes();
             (_, long pendingAtEnd, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
@@ -174,6 +176,7 @@ internal static class LoadRun
                 Max = Ms(1.0),
                 RelayCpuPercent = (cpu1 - cpu0) / o.Seconds * 100,
                 LoadGenCpuPercent = (ownCpu1 - ownCpu0).TotalSeconds / o.Seconds * 100,
+                OtherCpuPercent = ((machine1 - machine0) - (cpu1 - cpu0) - (ownCpu1 - ownCpu0).TotalSeconds) / o.Seconds * 100,
                 RelayPeakRssBytes = relay.PeakRssBytes(),
                 DbFileGrowthBytes = files1 - files0,
                 BytesPerMessage = bytesPerMessage,
@@ -255,8 +258,8 @@ internal static class LoadRun
 internal sealed class RunResult
 {
     public const string Header =
-        "| offered/s | sent/s | delivered/s | p50 ms | p95 ms | p99 ms | max ms | relay CPU % | loadgen CPU % | relay peak RSS MiB | pending at end | bytes/msg (pages) | bytes/msg (files) | errors | load avg before→after |\n" +
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
+        "| offered/s | sent/s | delivered/s | p50 ms | p95 ms | p99 ms | max ms | relay CPU % | loadgen CPU % | other CPU % | relay peak RSS MiB | pending at end | bytes/msg (pages) | bytes/msg (files) | errors | load avg before→after |\n" +
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
 
     public double OfferedRate { get; init; }
     public int Clients { get; init; }
@@ -271,6 +274,8 @@ internal sealed class RunResult
     public double Max { get; init; }
     public double RelayCpuPercent { get; init; }
     public double LoadGenCpuPercent { get; init; }
+    /// <summary>CPU the rest of the machine used in the window (other processes, interrupts), 100 = one core.</summary>
+    public double OtherCpuPercent { get; init; }
     public long RelayPeakRssBytes { get; init; }
     public long DbFileGrowthBytes { get; init; }
     public double BytesPerMessage { get; init; }
@@ -289,7 +294,7 @@ internal sealed class RunResult
     private string Offered => double.IsPositiveInfinity(OfferedRate) ? "max" : OfferedRate.ToString("N0", CultureInfo.InvariantCulture);
 
     public string Row() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Offered} | {SentPerSecond:N0} | {DeliveredPerSecond:N0} | {P50:F1} | {P95:F1} | {P99:F1} | {Max:F1} | {RelayCpuPercent:F0} | {LoadGenCpuPercent:F0} | " +
+        $"| {Offered} | {SentPerSecond:N0} | {DeliveredPerSecond:N0} | {P50:F1} | {P95:F1} | {P99:F1} | {Max:F1} | {RelayCpuPercent:F0} | {LoadGenCpuPercent:F0} | {OtherCpuPercent:F0} | " +
         $"{RelayPeakRssBytes / 1048576.0:F0} | {PendingAtEnd} | {BytesPerMessage:F0} | {FileBytesPerMessage:F0} | {SendErrors + ReceiveErrors + Undelivered} | {LoadAverageBefore} → {LoadAverageAfter} |");
 
     public JsonObject Json() => new()
@@ -307,6 +312,7 @@ internal sealed class RunResult
         ["maxMs"] = Num(Max),
         ["relayCpuPercent"] = Math.Round(RelayCpuPercent, 1),
         ["loadGeneratorCpuPercent"] = Math.Round(LoadGenCpuPercent, 1),
+        ["otherCpuPercent"] = Math.Round(OtherCpuPercent, 1),
         ["relayPeakRssBytes"] = RelayPeakRssBytes,
         ["dbFileGrowthBytesDuringWindow"] = DbFileGrowthBytes,
         ["bytesPerMessagePages"] = Num(BytesPerMessage),
