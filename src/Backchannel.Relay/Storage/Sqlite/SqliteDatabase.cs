@@ -243,12 +243,26 @@ internal sealed partial class SqliteDatabase : IDisposable
     /// keeps the order of the rows); they must be quick.
     /// </summary>
     public Task<T> WriteAsync<T>(
-        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken) =>
+        WriteAsync(work, committed, WriteUndo.Savepoint, cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{ValueTuple{T, bool}}}, Action{T}, CancellationToken)"/>
+    /// with a choice of how the write is undone. <see cref="WriteUndo.Savepoint"/> (the default) wraps it in its own
+    /// savepoint. <see cref="WriteUndo.ByTheWork"/> runs it without one, two statements fewer: the work must change
+    /// nothing when it returns <c>Commit = false</c> (it checks before it writes, or takes a savepoint of its own), and
+    /// if it throws, its changes cannot be told from the other writes' ones, so the whole batch is rolled back and
+    /// every write of it fails (nothing of the batch is committed). Meant for writes that fail only when the
+    /// transaction does (I/O, disk full), such as inserts that ignore conflicts and deletes by key; it should not be
+    /// cancelled part way (pass no token to its statements).
+    /// </summary>
+    public Task<T> WriteAsync<T>(
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, WriteUndo undo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
         ForgetReadOnlyConnections();
-        var pending = new PendingWrite<T>(work, committed, cancellationToken);
+        var pending = new PendingWrite<T>(work, committed, undo == WriteUndo.Savepoint, cancellationToken);
         bool lead;
         lock (_queue)
         {
@@ -319,6 +333,13 @@ internal sealed partial class SqliteDatabase : IDisposable
                 if (write.CancellationToken.IsCancellationRequested)
                 {
                     write.Fail(new OperationCanceledException(write.CancellationToken));
+                    continue;
+                }
+
+                if (!write.Savepoint)
+                {
+                    // No savepoint: if the work throws, the batch fails whole (below); returning false, it changed nothing.
+                    await write.RunAsync(connection, transaction).ConfigureAwait(false);
                     continue;
                 }
 
@@ -421,6 +442,9 @@ internal sealed partial class SqliteDatabase : IDisposable
     {
         CancellationToken CancellationToken { get; }
 
+        /// <summary>Whether the write runs in its own savepoint (see <see cref="WriteUndo"/>).</summary>
+        bool Savepoint { get; }
+
         /// <summary>Runs the work; returns whether its changes are kept.</summary>
         Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction);
 
@@ -431,7 +455,7 @@ internal sealed partial class SqliteDatabase : IDisposable
     }
 
     private sealed class PendingWrite<T>(
-        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, bool savepoint, CancellationToken cancellationToken)
         : IPendingWrite
     {
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -441,6 +465,8 @@ internal sealed partial class SqliteDatabase : IDisposable
         public Task<T> Task => _answer.Task;
 
         public CancellationToken CancellationToken => cancellationToken;
+
+        public bool Savepoint => savepoint;
 
         public async Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction)
         {
