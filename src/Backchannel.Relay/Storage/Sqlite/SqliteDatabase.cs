@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Relay.Storage.Sqlite;
@@ -314,6 +315,15 @@ internal sealed partial class SqliteDatabase : IDisposable
     {
         SqliteTransaction? transaction = null;
         bool failed = false;
+        long started = Stopwatch.GetTimestamp();
+        if (WriterMetrics.Enabled)
+        {
+            foreach (IPendingWrite write in batch)
+            {
+                WriterMetrics.BatchStarted(write.QueuedAt, started);
+            }
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
@@ -369,6 +379,7 @@ internal sealed partial class SqliteDatabase : IDisposable
 
             // Not cancellable: once the work is done, the commit is the answer.
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            WriterMetrics.BatchCommitted(started, batch.Count);
         }
         catch (Exception e)
         {
@@ -445,6 +456,9 @@ internal sealed partial class SqliteDatabase : IDisposable
         /// <summary>Whether the write runs in its own savepoint (see <see cref="WriteUndo"/>).</summary>
         bool Savepoint { get; }
 
+        /// <summary>When it was queued (<see cref="Stopwatch.GetTimestamp"/>), for <see cref="WriterMetrics"/>.</summary>
+        long QueuedAt { get; }
+
         /// <summary>Runs the work; returns whether its changes are kept.</summary>
         Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction);
 
@@ -467,6 +481,8 @@ internal sealed partial class SqliteDatabase : IDisposable
         public CancellationToken CancellationToken => cancellationToken;
 
         public bool Savepoint => savepoint;
+
+        public long QueuedAt { get; } = Stopwatch.GetTimestamp();
 
         public async Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction)
         {
