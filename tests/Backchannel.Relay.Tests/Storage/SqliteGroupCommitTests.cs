@@ -131,6 +131,18 @@ public sealed class SqliteGroupCommitTests : IDisposable
         Assert.Equal(3, await _messages.CountAsync(_bob, default));
     }
 
+    [Fact]
+    public async Task Writes_after_dispose_fail_both_while_the_writer_thread_is_still_there_and_after_it_has_ended()
+    {
+        await _messages.StoreAsync([To(_bob)], 100, default);
+        _database.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => _messages.StoreAsync([To(_bob)], 100, default));
+
+        // The idle writer thread notices the disposal within a second or so and ends; writes still fail, not hang.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => _messages.StoreAsync([To(_bob)], 100, default).WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
     public void Dispose()
     {
         _database.Dispose();

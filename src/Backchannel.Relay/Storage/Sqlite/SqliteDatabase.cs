@@ -122,6 +122,15 @@ internal sealed partial class SqliteDatabase : IDisposable
     private readonly Queue<IPendingWrite> _queue = new();
     private bool _writing;
 
+    /// <summary>How often an idle writer thread checks whether the database was disposed (then it ends).</summary>
+    private static readonly TimeSpan WriterIdleCheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wakes <see cref="WriterLoop"/>: released once by each write that finds the writer idle.</summary>
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>The thread running <see cref="WriterLoop"/>; null until the first write and after it ended (guarded by <see cref="_queue"/>).</summary>
+    private Thread? _writerThread;
+
     /// <summary>The writer's connection, kept between batches (used by the drain task only); null until the first
     /// batch, after a failed one, and after <see cref="Dispose"/>.</summary>
     private SqliteKeptConnection? _writer;
@@ -265,19 +274,66 @@ internal sealed partial class SqliteDatabase : IDisposable
         ForgetReadOnlyConnections();
         var pending = new PendingWrite<T>(work, committed, undo == WriteUndo.Savepoint, cancellationToken);
         bool lead;
+        bool onPool = false;
         lock (_queue)
         {
             _queue.Enqueue(pending);
             lead = !_writing;
             _writing = true;
+            if (lead && _writerThread is null)
+            {
+                if (_disposed)
+                {
+                    // Disposed and the writer thread gone: drain once on the pool (the batch fails, disposed).
+                    onPool = true;
+                }
+                else
+                {
+                    _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "SQLite writer" };
+                    _writerThread.Start();
+                }
+            }
         }
 
-        if (lead)
+        if (onPool)
         {
             _ = Task.Run(DrainAsync, CancellationToken.None);
         }
+        else if (lead)
+        {
+            _wake.Release();
+        }
 
         return TrackReadOnlyAsync(pending.Task);
+    }
+
+    /// <summary>
+    /// The writer's own thread: drains the queue whenever a write arrives at an idle writer. A thread of its own,
+    /// not a thread-pool work item, so that under load a commit does not first wait behind the queued requests it
+    /// is holding up (every send waits for the writer). Its work completes synchronously (SQLite), so the drain
+    /// runs on this thread from start to end. Ends once the database is disposed and idle.
+    /// </summary>
+    private void WriterLoop()
+    {
+        while (true)
+        {
+            if (!_wake.Wait(WriterIdleCheck))
+            {
+                lock (_queue)
+                {
+                    if (_disposed && !_writing)
+                    {
+                        _writerThread = null;
+                        return;
+                    }
+                }
+
+                continue;
+            }
+
+            // DrainAsync never throws; should some work truly yield, this thread waits for it.
+            DrainAsync().GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>Commits batches until the queue is empty; never throws (failures go to the batch's callers).</summary>
