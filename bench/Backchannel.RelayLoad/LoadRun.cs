@@ -9,6 +9,7 @@ namespace Backchannel.RelayLoad;
 internal sealed class RunCounters(int clients, long measureStart, long measureEnd)
 {
     private readonly List<long>[] _latencies = Enumerable.Range(0, clients).Select(_ => new List<long>(1024)).ToArray();
+    private readonly List<Arrival>[] _arrivals = Enumerable.Range(0, clients).Select(_ => new List<Arrival>(1024)).ToArray();
     private long _sentMeasured;
     private long _sentTotal;
     private long _deliveredInWindow;
@@ -35,8 +36,11 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         }
     }
 
-    /// <summary>Called from one client's receive loop only, so its list needs no lock.</summary>
-    public void CountDelivered(int client, long due, long decrypted)
+    /// <summary>
+    /// Called from one client's receive loop only, so its lists need no lock. <paramref name="source"/> and
+    /// <paramref name="k"/> name the message on the sending side; <paramref name="received"/> is when its frame was read.
+    /// </summary>
+    public void CountDelivered(int client, long due, long decrypted, string source, long k, long received)
     {
         Interlocked.Increment(ref _deliveredTotal);
         if (decrypted >= measureStart && decrypted < measureEnd)
@@ -47,6 +51,7 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         if (due >= measureStart && due < measureEnd)
         {
             _latencies[client].Add(decrypted - due);
+            _arrivals[client].Add(new Arrival(source, k, due, received, decrypted));
             Interlocked.Increment(ref _latencyCount);
         }
     }
@@ -56,6 +61,9 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         Interlocked.CompareExchange(ref _firstNote, note, null);
         Interlocked.Increment(ref _notes);
     }
+
+    /// <summary>Every message due in the window that arrived, with where it was when (read after the run only).</summary>
+    public IEnumerable<Arrival> Arrivals() => _arrivals.SelectMany(a => a);
 
     public long[] SortedLatencies()
     {
@@ -123,10 +131,12 @@ internal static class LoadRun
             Task[] senders = clients.Select(c => Task.Run(() => c.SendLoopAsync(perClient, start, measureEnd, o.PlaintextBytes, ct), ct)).ToArray();
             await WaitUntilAsync(measureStart, ct).ConfigureAwait(false);
             double cpu0 = relay.CpuSeconds();
+            double machine0 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             long files0 = relay.FileBytes();
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
             double cpu1 = relay.CpuSeconds();
+            double machine1 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
             long files1 = relay.FileBytes();
             (_, long pendingAtEnd, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
@@ -138,6 +148,7 @@ internal static class LoadRun
             }
 
             long[] lat = counters.SortedLatencies();
+            LatencySplit split = LatencySplit.Compute(counters.Arrivals(), clients);
             double Ms(double q) => lat.Length == 0 ? double.NaN : lat[Math.Min(lat.Length - 1, (int)Math.Ceiling(q * lat.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
             string loadAfter = MachineFacts.LoadAverage();
             long sendErrors = clients.Sum(c => Interlocked.Read(ref c.SendErrors));
@@ -165,6 +176,7 @@ internal static class LoadRun
                 Max = Ms(1.0),
                 RelayCpuPercent = (cpu1 - cpu0) / o.Seconds * 100,
                 LoadGenCpuPercent = (ownCpu1 - ownCpu0).TotalSeconds / o.Seconds * 100,
+                OtherCpuPercent = ((machine1 - machine0) - (cpu1 - cpu0) - (ownCpu1 - ownCpu0).TotalSeconds) / o.Seconds * 100,
                 RelayPeakRssBytes = relay.PeakRssBytes(),
                 DbFileGrowthBytes = files1 - files0,
                 BytesPerMessage = bytesPerMessage,
@@ -177,6 +189,7 @@ internal static class LoadRun
                 LoadAverageBefore = loadBefore,
                 LoadAverageAfter = loadAfter,
                 SetupSeconds = setupSeconds,
+                Split = split,
             };
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
@@ -245,8 +258,8 @@ internal static class LoadRun
 internal sealed class RunResult
 {
     public const string Header =
-        "| offered/s | sent/s | delivered/s | p50 ms | p95 ms | p99 ms | max ms | relay CPU % | loadgen CPU % | relay peak RSS MiB | pending at end | bytes/msg (pages) | bytes/msg (files) | errors | load avg before→after |\n" +
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
+        "| offered/s | sent/s | delivered/s | p50 ms | p95 ms | p99 ms | max ms | relay CPU % | loadgen CPU % | other CPU % | relay peak RSS MiB | pending at end | bytes/msg (pages) | bytes/msg (files) | errors | load avg before→after |\n" +
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
 
     public double OfferedRate { get; init; }
     public int Clients { get; init; }
@@ -261,6 +274,8 @@ internal sealed class RunResult
     public double Max { get; init; }
     public double RelayCpuPercent { get; init; }
     public double LoadGenCpuPercent { get; init; }
+    /// <summary>CPU the rest of the machine used in the window (other processes, interrupts), 100 = one core.</summary>
+    public double OtherCpuPercent { get; init; }
     public long RelayPeakRssBytes { get; init; }
     public long DbFileGrowthBytes { get; init; }
     public double BytesPerMessage { get; init; }
@@ -274,11 +289,12 @@ internal sealed class RunResult
     public string LoadAverageBefore { get; init; } = "";
     public string LoadAverageAfter { get; init; } = "";
     public double SetupSeconds { get; init; }
+    public LatencySplit? Split { get; init; }
 
     private string Offered => double.IsPositiveInfinity(OfferedRate) ? "max" : OfferedRate.ToString("N0", CultureInfo.InvariantCulture);
 
     public string Row() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Offered} | {SentPerSecond:N0} | {DeliveredPerSecond:N0} | {P50:F1} | {P95:F1} | {P99:F1} | {Max:F1} | {RelayCpuPercent:F0} | {LoadGenCpuPercent:F0} | " +
+        $"| {Offered} | {SentPerSecond:N0} | {DeliveredPerSecond:N0} | {P50:F1} | {P95:F1} | {P99:F1} | {Max:F1} | {RelayCpuPercent:F0} | {LoadGenCpuPercent:F0} | {OtherCpuPercent:F0} | " +
         $"{RelayPeakRssBytes / 1048576.0:F0} | {PendingAtEnd} | {BytesPerMessage:F0} | {FileBytesPerMessage:F0} | {SendErrors + ReceiveErrors + Undelivered} | {LoadAverageBefore} → {LoadAverageAfter} |");
 
     public JsonObject Json() => new()
@@ -296,6 +312,7 @@ internal sealed class RunResult
         ["maxMs"] = Num(Max),
         ["relayCpuPercent"] = Math.Round(RelayCpuPercent, 1),
         ["loadGeneratorCpuPercent"] = Math.Round(LoadGenCpuPercent, 1),
+        ["otherCpuPercent"] = Math.Round(OtherCpuPercent, 1),
         ["relayPeakRssBytes"] = RelayPeakRssBytes,
         ["dbFileGrowthBytesDuringWindow"] = DbFileGrowthBytes,
         ["bytesPerMessagePages"] = Num(BytesPerMessage),
@@ -308,6 +325,7 @@ internal sealed class RunResult
         ["loadAverageBefore"] = LoadAverageBefore,
         ["loadAverageAfter"] = LoadAverageAfter,
         ["setupSeconds"] = Math.Round(SetupSeconds, 1),
+        ["latencySplit"] = Split?.Json(),
     };
 
     private static JsonNode? Num(double v) => double.IsNaN(v) ? null : JsonValue.Create(Math.Round(v, 2));

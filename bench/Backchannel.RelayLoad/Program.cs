@@ -33,9 +33,13 @@ internal static class Program
             return 0;
         }
 
-        ThreadPool.SetMinThreads(Math.Max(32, Environment.ProcessorCount * 8), 32);
+        if (options.MinThreads > 0)
+        {
+            ThreadPool.SetMinThreads(options.MinThreads, options.MinThreads);
+        }
+
         Console.WriteLine($"# relay load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {MachineFacts.Describe()}");
-        Console.WriteLine($"# relay: {options.RelayDll}; clients {options.Clients}, peers per client {options.PeersPerClient}, " +
+        Console.WriteLine($"# relay: {options.RelayDll}; clients {options.Clients}, peers per client {options.PeersPerClient}, generator min threads {options.MinThreads}, " +
                           $"warmup {options.Warmup} s, measured {options.Seconds} s, " +
                           (options.OpaqueContent ? "opaque content (227 random bytes, no Signal encryption or decryption)" : $"plaintext {options.PlaintextBytes} B"));
         Console.WriteLine($"# relay limits raised by environment: {string.Join(' ', RelayProcess.LimitOverrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
@@ -59,6 +63,11 @@ internal static class Program
             RunResult result = await LoadRun.RunAsync(options, rate, cancel.Token).ConfigureAwait(false);
             results.Add(result);
             Console.WriteLine(result.Row());
+            if (result.Split is not null)
+            {
+                Console.WriteLine(result.Split.Lines());
+            }
+
             Console.WriteLine(result.Json().ToJsonString());
         }
 
@@ -93,6 +102,7 @@ internal sealed class LoadOptions
         "                             [--seconds S (1..60, default 10)] [--warmup W (0..60, default 3)] [--peers P (default 4)]\n" +
         "                             [--storage-messages M (default 2000, 0 to skip)] [--relay PATH/backchannel.dll]\n" +
         "                             [--opaque-content (random bytes instead of Signal encryption: the relay's own capacity)]\n" +
+        "                             [--min-threads T (the generator's minimum thread-pool workers, default 32; 0 = the runtime's default)]\n" +
         "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
 
     public int Clients { get; private set; } = 50;
@@ -102,6 +112,12 @@ internal sealed class LoadOptions
     public int PeersPerClient { get; private set; } = 4;
     public int StorageMessages { get; private set; } = 2000;
     public int PlaintextBytes { get; private set; } = 160;
+
+    /// <summary>
+    /// The generator's minimum thread-pool workers. Every worker it keeps runnable competes for the same 2 cores as
+    /// the relay (one scheduling group), so this bounds how much the generator's threads crowd out the relay's writer.
+    /// </summary>
+    public int MinThreads { get; private set; } = Math.Max(32, Environment.ProcessorCount * 8);
     public bool Help { get; private set; }
     public bool OpaqueContent { get; private set; }
     public string RelayDll { get; private set; } = DefaultRelayDll();
@@ -129,6 +145,7 @@ internal sealed class LoadOptions
                 case "--peers": o.PeersPerClient = ParseInt(Next(), "--peers"); break;
                 case "--storage-messages": o.StorageMessages = ParseInt(Next(), "--storage-messages"); break;
                 case "--plaintext-bytes": o.PlaintextBytes = ParseInt(Next(), "--plaintext-bytes"); break;
+                case "--min-threads": o.MinThreads = ParseInt(Next(), "--min-threads"); break;
                 case "--relay": o.RelayDll = Path.GetFullPath(Next()); break;
                 case "--opaque-content": o.OpaqueContent = true; break;
                 case "-h" or "--help": o.Help = true; break;
@@ -152,6 +169,11 @@ internal sealed class LoadOptions
         }
 
         o.PeersPerClient = Math.Min(o.PeersPerClient, o.Clients - 1);
+        if (o.MinThreads is < 0 or > 1000)
+        {
+            throw new ArgumentException("--min-threads must be 0..1000.");
+        }
+
         if (o.StorageMessages is < 0 or > 100_000 || o.PlaintextBytes is < 24 or > 16_384)
         {
             throw new ArgumentException("--storage-messages must be 0..100000 and --plaintext-bytes 24..16384.");

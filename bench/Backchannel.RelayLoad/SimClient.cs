@@ -66,6 +66,15 @@ internal sealed class SimClient : IAsyncDisposable
     public long SendErrors;
     public long ReceiveErrors;
 
+    /// <summary>Per message k of the current send loop: when its batch started (encryption), when the request went out, when it was answered.</summary>
+    private readonly List<long> _batchStarted = [];
+    private readonly List<long> _posted = [];
+    private readonly List<long> _answered = [];
+
+    /// <summary>Timestamps of message <paramref name="k"/> on the sending side (read after the run only).</summary>
+    public (long BatchStarted, long Posted, long Answered) SendTimes(long k) =>
+        k < _answered.Count ? (_batchStarted[(int)k], _posted[(int)k], _answered[(int)k]) : (0, 0, 0);
+
     public async Task RegisterAsync(CancellationToken ct)
     {
         long now = Time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -183,6 +192,9 @@ internal sealed class SimClient : IAsyncDisposable
         double offset = closedLoop ? 0 : interval * Index / Math.Max(1, counters.Clients);
         long k = 0;
         int peer = 0;
+        _batchStarted.Clear();
+        _posted.Clear();
+        _answered.Clear();
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         byte[] plaintext = new byte[OpaqueContent ? OpaqueContentBytes : plaintextBytes];
         RandomNumberGenerator.Fill(plaintext);
@@ -253,6 +265,15 @@ internal sealed class SimClient : IAsyncDisposable
                 w.WriteEndObject();
             }
 
+            long posted = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++)
+            {
+                _batchStarted.Add(now);
+                _posted.Add(posted);
+                _answered.Add(0);
+            }
+
+            long first = k;
             k += count;
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_relay, "v1/messages"))
             {
@@ -262,6 +283,12 @@ internal sealed class SimClient : IAsyncDisposable
             try
             {
                 using HttpResponseMessage r = await _http.SendAsync(request, ct).ConfigureAwait(false);
+                long answered = Stopwatch.GetTimestamp();
+                for (int i = 0; i < count; i++)
+                {
+                    _answered[(int)(first + i)] = answered;
+                }
+
                 if (!r.IsSuccessStatusCode)
                 {
                     Interlocked.Add(ref SendErrors, count);
@@ -312,7 +339,7 @@ internal sealed class SimClient : IAsyncDisposable
                 }
                 while (!part.EndOfMessage);
 
-                string? id = Handle(buffer.AsSpan(0, length));
+                string? id = Handle(buffer.AsSpan(0, length), Stopwatch.GetTimestamp());
                 if (id is not null && Ack)
                 {
                     int n = Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"id\":\"{id}\"}}", ack);
@@ -326,7 +353,7 @@ internal sealed class SimClient : IAsyncDisposable
     }
 
     /// <summary>Decrypts one pushed message and records its latency; returns its id to acknowledge.</summary>
-    private string? Handle(ReadOnlySpan<byte> frame)
+    private string? Handle(ReadOnlySpan<byte> frame, long received)
     {
         using JsonDocument doc = JsonDocument.Parse(frame.ToArray());
         JsonElement root = doc.RootElement;
@@ -342,7 +369,8 @@ internal sealed class SimClient : IAsyncDisposable
         byte[] content = m.GetProperty("content").GetBytesFromBase64();
         if (OpaqueContent)
         {
-            Counters?.CountDelivered(Index, BinaryPrimitives.ReadInt64LittleEndian(content), Stopwatch.GetTimestamp());
+            Counters?.CountDelivered(Index, BinaryPrimitives.ReadInt64LittleEndian(content), Stopwatch.GetTimestamp(),
+                source, BinaryPrimitives.ReadInt64LittleEndian(content.AsSpan(8)), received);
             return id;
         }
 
@@ -363,7 +391,7 @@ internal sealed class SimClient : IAsyncDisposable
 
         long decrypted = Stopwatch.GetTimestamp();
         long due = BinaryPrimitives.ReadInt64LittleEndian(plain);
-        Counters?.CountDelivered(Index, due, decrypted);
+        Counters?.CountDelivered(Index, due, decrypted, source, BinaryPrimitives.ReadInt64LittleEndian(plain.AsSpan(8)), received);
         return id;
     }
 

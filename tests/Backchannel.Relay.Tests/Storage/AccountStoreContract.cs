@@ -156,6 +156,69 @@ public abstract class AccountStoreContract : IDisposable
         Assert.Equal(200, (await Store.GetDeviceAsync(device, default))!.LastSeenAt);
     }
 
+    [Fact]
+    public async Task A_device_looked_up_before_its_removal_is_not_found_after_it_and_a_device_linked_in_its_place_is_the_new_one()
+    {
+        Guid account = await CreateAsync();
+        byte[] token = RandomNumberGenerator.GetBytes(32);
+        await Store.CreateLinkTokenAsync(account, token, 0, 100, default);
+        await LinkAsync(account, token);
+        var second = new DeviceAddress(account, 2);
+        DeviceRecord? before = await Store.GetDeviceAsync(second, default);
+        Assert.NotNull(before);
+        Assert.NotNull(await Store.GetDeviceAsync(second, default));
+
+        Assert.Equal(RemoveDeviceResult.Removed, await Store.RemoveDeviceAsync(second, default));
+        Assert.Null(await Store.GetDeviceAsync(second, default));
+        Assert.Null(await Store.GetDeviceAsync(second, default));
+
+        byte[] again = RandomNumberGenerator.GetBytes(32);
+        await Store.CreateLinkTokenAsync(account, again, 0, 100, default);
+        Assert.Equal(2, (await LinkAsync(account, again)).Device);
+        DeviceRecord? relinked = await Store.GetDeviceAsync(second, default);
+        Assert.NotNull(relinked);
+        Assert.NotEqual(before.CredentialHash, relinked.CredentialHash);
+    }
+
+    [Fact]
+    public async Task Lookups_racing_a_removal_leave_nothing_behind_that_finds_the_removed_device()
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            Guid account = await CreateAsync();
+            byte[] token = RandomNumberGenerator.GetBytes(32);
+            await Store.CreateLinkTokenAsync(account, token, 0, 100, default);
+            await LinkAsync(account, token);
+            var second = new DeviceAddress(account, 2);
+            using var stop = new CancellationTokenSource();
+            Task[] readers = [.. Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await Store.GetDeviceAsync(second, default);
+                }
+            }))];
+
+            Assert.Equal(RemoveDeviceResult.Removed, await Store.RemoveDeviceAsync(second, default));
+            Assert.Null(await Store.GetDeviceAsync(second, default));
+            await stop.CancelAsync();
+            await Task.WhenAll(readers);
+            Assert.Null(await Store.GetDeviceAsync(second, default));
+        }
+    }
+
+    [Fact]
+    public async Task A_device_looked_up_before_a_touch_shows_the_new_last_seen_day()
+    {
+        Guid account = await CreateAsync();
+        var device = new DeviceAddress(account, 1);
+        Assert.Null((await Store.GetDeviceAsync(device, default))!.LastSeenAt);
+        await Store.TouchDeviceAsync(device, 200, default);
+        Assert.Equal(200, (await Store.GetDeviceAsync(device, default))!.LastSeenAt);
+        await Store.TouchDeviceAsync(device, 300, default);
+        Assert.Equal(300, (await Store.GetDeviceAsync(device, default))!.LastSeenAt);
+    }
+
     public void Dispose()
     {
         _backend.Dispose();

@@ -9,6 +9,9 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
 
     private const string SelectDevice = $"SELECT {DeviceColumns} FROM devices WHERE account = @a AND device = @d;";
 
+    /// <summary>The devices looked up by every request; invalidated after each commit that changes a device row.</summary>
+    private readonly DeviceRecordCache _cache = new();
+
     public Task<bool> CreateAsync(Guid account, byte[] identityKey, byte[]? accessKeyHash, DeviceRecord firstDevice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(identityKey);
@@ -33,15 +36,32 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
         }, cancellationToken);
     }
 
-    /// <summary>On a kept connection with its statement prepared: every authenticated request and every send reads this.</summary>
-    public Task<DeviceRecord?> GetDeviceAsync(DeviceAddress device, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Every authenticated request and every send reads this: from <see cref="DeviceRecordCache"/>, else on a kept
+    /// connection with its statement prepared.
+    /// </summary>
+    public Task<DeviceRecord?> GetDeviceAsync(DeviceAddress device, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return _cache.TryGet(device, out DeviceRecord? cached) ? Task.FromResult(cached) : ReadDeviceAsync(device, cancellationToken);
+    }
+
+    private Task<DeviceRecord?> ReadDeviceAsync(DeviceAddress device, CancellationToken cancellationToken) =>
         database.ReadPreparedAsync(async connection =>
         {
+            long generation = _cache.Generation;
             SqliteCommand select = connection.Command(null, SelectDevice, "@a", "@d");
             select.Parameters[0].Value = SqliteDatabase.Key(device.Account);
             select.Parameters[1].Value = device.Device;
             using SqliteDataReader reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDevice(reader, device.Account) : null;
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            DeviceRecord record = ReadDevice(reader, device.Account);
+            _cache.Add(record, generation);
+            return record;
         }, cancellationToken);
 
     public Task<AccountRecord?> GetAccountAsync(Guid account, CancellationToken cancellationToken) =>
@@ -177,7 +197,7 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
                 "DELETE FROM devices WHERE account = @a AND device = @d;", ("@a", key), ("@d", device.Device));
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return (RemoveDeviceResult.Removed, true);
-        }, cancellationToken);
+        }, _ => _cache.Invalidate(device), cancellationToken);
 
     public Task TouchDeviceAsync(DeviceAddress device, long lastSeenAt, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
@@ -187,7 +207,7 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
                 ("@t", lastSeenAt), ("@a", SqliteDatabase.Key(device.Account)), ("@d", device.Device));
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return (true, true);
-        }, cancellationToken);
+        }, _ => _cache.Invalidate(device), cancellationToken);
 
     private static async Task InsertDeviceAsync(SqliteConnection connection, SqliteTransaction transaction, DeviceRecord device, CancellationToken cancellationToken)
     {

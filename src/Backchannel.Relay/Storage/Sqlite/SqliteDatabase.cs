@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Relay.Storage.Sqlite;
@@ -120,6 +121,15 @@ internal sealed partial class SqliteDatabase : IDisposable
 
     private readonly Queue<IPendingWrite> _queue = new();
     private bool _writing;
+
+    /// <summary>How often an idle writer thread checks whether the database was disposed (then it ends).</summary>
+    private static readonly TimeSpan WriterIdleCheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wakes <see cref="WriterLoop"/>: released once by each write that finds the writer idle.</summary>
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>The thread running <see cref="WriterLoop"/>; null until the first write and after it ended (guarded by <see cref="_queue"/>).</summary>
+    private Thread? _writerThread;
 
     /// <summary>The writer's connection, kept between batches (used by the drain task only); null until the first
     /// batch, after a failed one, and after <see cref="Dispose"/>.</summary>
@@ -243,26 +253,87 @@ internal sealed partial class SqliteDatabase : IDisposable
     /// keeps the order of the rows); they must be quick.
     /// </summary>
     public Task<T> WriteAsync<T>(
-        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken) =>
+        WriteAsync(work, committed, WriteUndo.Savepoint, cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{ValueTuple{T, bool}}}, Action{T}, CancellationToken)"/>
+    /// with a choice of how the write is undone. <see cref="WriteUndo.Savepoint"/> (the default) wraps it in its own
+    /// savepoint. <see cref="WriteUndo.ByTheWork"/> runs it without one, two statements fewer: the work must change
+    /// nothing when it returns <c>Commit = false</c> (it checks before it writes, or takes a savepoint of its own), and
+    /// if it throws, its changes cannot be told from the other writes' ones, so the whole batch is rolled back and
+    /// every write of it fails (nothing of the batch is committed). Meant for writes that fail only when the
+    /// transaction does (I/O, disk full), such as inserts that ignore conflicts and deletes by key; it should not be
+    /// cancelled part way (pass no token to its statements).
+    /// </summary>
+    public Task<T> WriteAsync<T>(
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, WriteUndo undo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
         ForgetReadOnlyConnections();
-        var pending = new PendingWrite<T>(work, committed, cancellationToken);
+        var pending = new PendingWrite<T>(work, committed, undo == WriteUndo.Savepoint, cancellationToken);
         bool lead;
+        bool onPool = false;
         lock (_queue)
         {
             _queue.Enqueue(pending);
             lead = !_writing;
             _writing = true;
+            if (lead && _writerThread is null)
+            {
+                if (_disposed)
+                {
+                    // Disposed and the writer thread gone: drain once on the pool (the batch fails, disposed).
+                    onPool = true;
+                }
+                else
+                {
+                    _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "SQLite writer" };
+                    _writerThread.Start();
+                }
+            }
         }
 
-        if (lead)
+        if (onPool)
         {
             _ = Task.Run(DrainAsync, CancellationToken.None);
         }
+        else if (lead)
+        {
+            _wake.Release();
+        }
 
         return TrackReadOnlyAsync(pending.Task);
+    }
+
+    /// <summary>
+    /// The writer's own thread: drains the queue whenever a write arrives at an idle writer. A thread of its own,
+    /// not a thread-pool work item, so that under load a commit does not first wait behind the queued requests it
+    /// is holding up (every send waits for the writer). Its work completes synchronously (SQLite), so the drain
+    /// runs on this thread from start to end. Ends once the database is disposed and idle.
+    /// </summary>
+    private void WriterLoop()
+    {
+        while (true)
+        {
+            if (!_wake.Wait(WriterIdleCheck))
+            {
+                lock (_queue)
+                {
+                    if (_disposed && !_writing)
+                    {
+                        _writerThread = null;
+                        return;
+                    }
+                }
+
+                continue;
+            }
+
+            // DrainAsync never throws; should some work truly yield, this thread waits for it.
+            DrainAsync().GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>Commits batches until the queue is empty; never throws (failures go to the batch's callers).</summary>
@@ -300,6 +371,15 @@ internal sealed partial class SqliteDatabase : IDisposable
     {
         SqliteTransaction? transaction = null;
         bool failed = false;
+        long started = Stopwatch.GetTimestamp();
+        if (WriterMetrics.Enabled)
+        {
+            foreach (IPendingWrite write in batch)
+            {
+                WriterMetrics.BatchStarted(write.QueuedAt, started);
+            }
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
@@ -319,6 +399,13 @@ internal sealed partial class SqliteDatabase : IDisposable
                 if (write.CancellationToken.IsCancellationRequested)
                 {
                     write.Fail(new OperationCanceledException(write.CancellationToken));
+                    continue;
+                }
+
+                if (!write.Savepoint)
+                {
+                    // No savepoint: if the work throws, the batch fails whole (below); returning false, it changed nothing.
+                    await write.RunAsync(connection, transaction).ConfigureAwait(false);
                     continue;
                 }
 
@@ -348,6 +435,7 @@ internal sealed partial class SqliteDatabase : IDisposable
 
             // Not cancellable: once the work is done, the commit is the answer.
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            WriterMetrics.BatchCommitted(started, batch.Count);
         }
         catch (Exception e)
         {
@@ -421,6 +509,12 @@ internal sealed partial class SqliteDatabase : IDisposable
     {
         CancellationToken CancellationToken { get; }
 
+        /// <summary>Whether the write runs in its own savepoint (see <see cref="WriteUndo"/>).</summary>
+        bool Savepoint { get; }
+
+        /// <summary>When it was queued (<see cref="Stopwatch.GetTimestamp"/>), for <see cref="WriterMetrics"/>.</summary>
+        long QueuedAt { get; }
+
         /// <summary>Runs the work; returns whether its changes are kept.</summary>
         Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction);
 
@@ -431,7 +525,7 @@ internal sealed partial class SqliteDatabase : IDisposable
     }
 
     private sealed class PendingWrite<T>(
-        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, CancellationToken cancellationToken)
+        Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, Action<T>? committed, bool savepoint, CancellationToken cancellationToken)
         : IPendingWrite
     {
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -441,6 +535,10 @@ internal sealed partial class SqliteDatabase : IDisposable
         public Task<T> Task => _answer.Task;
 
         public CancellationToken CancellationToken => cancellationToken;
+
+        public bool Savepoint => savepoint;
+
+        public long QueuedAt { get; } = Stopwatch.GetTimestamp();
 
         public async Task<bool> RunAsync(SqliteConnection connection, SqliteTransaction transaction)
         {

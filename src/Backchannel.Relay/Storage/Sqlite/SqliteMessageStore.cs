@@ -41,10 +41,55 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
                 }
             }
         };
+        // New messages per recipient device: at most this many rows are added to its mailbox (fewer if some are retries).
+        var adding = new Dictionary<DeviceAddress, int>();
+        foreach (NewMessage m in messages)
+        {
+            adding[m.Recipient] = adding.GetValueOrDefault(m.Recipient) + 1;
+        }
+
+        // No savepoint of the group commit (WriteUndo.ByTheWork): the quota is checked before anything is inserted, so
+        // a refused batch has changed nothing; only a batch that might pass a quota (its mailbox within the batch's
+        // size of the bound) inserts inside a savepoint of its own and counts exactly afterwards, as retried ids
+        // add no row. Statements get no cancellation token: stopping half way through would fail the whole commit.
         return database.WriteAsync(async (connection, transaction) =>
         {
+            SqliteCommand count = database.Prepared(connection, transaction, CountSql, "@a", "@d");
+            bool nearQuota = false;
+            foreach ((DeviceAddress recipient, int added) in adding)
+            {
+                if (await PendingAsync(count, recipient).ConfigureAwait(false) + added > maxPendingPerDevice)
+                {
+                    nearQuota = true;
+                    break;
+                }
+            }
+
+            if (!nearQuota)
+            {
+                return (new StoreMessagesResult(await InsertAsync(connection, transaction).ConfigureAwait(false), null), true);
+            }
+
+            await database.Prepared(connection, transaction, "SAVEPOINT quota;").ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            bool[] stored = await InsertAsync(connection, transaction).ConfigureAwait(false);
+            // Only the mailboxes that got a row now (a batch of retries alone is answered as before).
+            foreach (DeviceAddress recipient in messages.Where((m, i) => stored[i]).Select(m => m.Recipient).Distinct())
+            {
+                if (await PendingAsync(count, recipient).ConfigureAwait(false) > maxPendingPerDevice)
+                {
+                    await database.Prepared(connection, transaction, "ROLLBACK TO quota;").ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                    await database.Prepared(connection, transaction, "RELEASE quota;").ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                    return (StoreMessagesResult.MailboxFull(recipient), false);
+                }
+            }
+
+            await database.Prepared(connection, transaction, "RELEASE quota;").ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            return (new StoreMessagesResult(stored, null), true);
+        }, committed, WriteUndo.ByTheWork, cancellationToken);
+
+        async Task<bool[]> InsertAsync(SqliteConnection connection, SqliteTransaction transaction)
+        {
             var stored = new bool[messages.Count];
-            var touched = new HashSet<DeviceAddress>();
             // Prepared once on the writer's connection, bound again for each message.
             SqliteCommand insert = database.Prepared(connection, transaction, InsertSql, "@a", "@d", "@id", "@s", "@sd", "@t", "@c", "@ts", "@sealed");
             SqliteParameterCollection p = insert.Parameters;
@@ -60,29 +105,23 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
                 p[6].Value = m.Content;
                 p[7].Value = m.ServerTimestamp;
                 p[8].Value = m.Sealed ? 1 : 0;
-                stored[i] = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                stored[i] = await insert.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
                 if (stored[i])
                 {
                     // The row's seq (INTEGER PRIMARY KEY is the rowid), without another statement.
                     sequences[i] = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
-                    touched.Add(m.Recipient);
                 }
             }
 
-            SqliteCommand count = database.Prepared(connection, transaction, CountSql, "@a", "@d");
-            foreach (DeviceAddress recipient in touched)
-            {
-                count.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
-                count.Parameters[1].Value = recipient.Device;
-                long pending = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                if (pending > maxPendingPerDevice)
-                {
-                    return (StoreMessagesResult.MailboxFull(recipient), false);
-                }
-            }
+            return stored;
+        }
+    }
 
-            return (new StoreMessagesResult(stored, null), true);
-        }, committed, cancellationToken);
+    private static async Task<long> PendingAsync(SqliteCommand count, DeviceAddress recipient)
+    {
+        count.Parameters[0].Value = SqliteDatabase.Key(recipient.Account);
+        count.Parameters[1].Value = recipient.Device;
+        return (long)(await count.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
     }
 
     public Task<MessagePage> FetchAsync(DeviceAddress recipient, int limit, long afterSequence, CancellationToken cancellationToken)
@@ -124,6 +163,8 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
     {
         ArgumentNullException.ThrowIfNull(ids);
         string[] keys = [.. ids.Distinct().Select(SqliteDatabase.Key)];
+        // No savepoint (WriteUndo.ByTheWork): deleting by id is idempotent and always kept; only a failing
+        // transaction makes it throw, and then the whole batch fails and its ids stay pending (they come again).
         return database.WriteAsync(async (connection, transaction) =>
         {
             // Many ids per statement (a few fixed sizes, so the statements are prepared once): fewer steps and
@@ -142,12 +183,12 @@ internal sealed class SqliteMessageStore(SqliteDatabase database) : IMessageStor
                         delete.Parameters[2 + i].Value = keys[done + i];
                     }
 
-                    deleted += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    deleted += await delete.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
                 }
             }
 
             return (deleted, true);
-        }, cancellationToken);
+        }, committed: null, WriteUndo.ByTheWork, cancellationToken);
     }
 
     public Task<int> DeleteExpiredAsync(long serverTimestampBefore, CancellationToken cancellationToken) =>
