@@ -42,20 +42,23 @@ public sealed class SqliteGroupCommitTests : IDisposable
         return (held, release);
     }
 
+    /// <summary>Write work that inserts a message for carol, then fails half way.</summary>
+    private async Task<(int, bool)> InsertForCarolThenThrowAsync(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
+            "INSERT INTO messages (account, device, id, type, content, server_timestamp) VALUES (@a, 1, @id, 1, x'00', 1);",
+            ("@a", SqliteDatabase.Key(_carol.Account)), ("@id", SqliteDatabase.Key(Guid.NewGuid())));
+        await insert.ExecuteNonQueryAsync();
+        throw new InvalidOperationException("the work failed half way");
+    }
+
     [Fact]
     public async Task A_write_without_a_savepoint_that_throws_fails_its_whole_commit_and_nothing_of_it_is_stored()
     {
         (Task held, TaskCompletionSource release) = await HoldWriterAsync();
         NewMessage first = To(_bob);
         Task<StoreMessagesResult> store = _messages.StoreAsync([first], 100, default);
-        Task<int> throwing = _database.WriteAsync<int>(async (connection, transaction) =>
-        {
-            using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
-                "INSERT INTO messages (account, device, id, type, content, server_timestamp) VALUES (@a, 1, @id, 1, x'00', 1);",
-                ("@a", SqliteDatabase.Key(_carol.Account)), ("@id", SqliteDatabase.Key(Guid.NewGuid())));
-            await insert.ExecuteNonQueryAsync();
-            throw new InvalidOperationException("the work failed half way");
-        }, committed: null, WriteUndo.ByTheWork, default);
+        Task<int> throwing = _database.WriteAsync<int>(InsertForCarolThenThrowAsync, committed: null, WriteUndo.ByTheWork, default);
         release.SetResult();
         await held;
 
@@ -74,14 +77,7 @@ public sealed class SqliteGroupCommitTests : IDisposable
         (Task held, TaskCompletionSource release) = await HoldWriterAsync();
         NewMessage first = To(_bob);
         Task<StoreMessagesResult> store = _messages.StoreAsync([first], 100, default);
-        Task<int> throwing = _database.WriteAsync<int>(async (connection, transaction) =>
-        {
-            using SqliteCommand insert = SqliteDatabase.Command(connection, transaction,
-                "INSERT INTO messages (account, device, id, type, content, server_timestamp) VALUES (@a, 1, @id, 1, x'00', 1);",
-                ("@a", SqliteDatabase.Key(_carol.Account)), ("@id", SqliteDatabase.Key(Guid.NewGuid())));
-            await insert.ExecuteNonQueryAsync();
-            throw new InvalidOperationException("the work failed half way");
-        }, default);
+        Task<int> throwing = _database.WriteAsync<int>(InsertForCarolThenThrowAsync, default);
         release.SetResult();
         await held;
 
