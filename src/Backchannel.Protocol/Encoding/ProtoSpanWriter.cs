@@ -40,7 +40,7 @@ internal ref struct ProtoSpanWriter
         WriteVarint(value);
     }
 
-    internal void WriteBytes(int field, ReadOnlySpan<byte> value)
+    internal void WriteBytes(int field, scoped ReadOnlySpan<byte> value)
     {
         WriteVarint(((ulong)field << 3) | 2);
         WriteVarint((ulong)value.Length);

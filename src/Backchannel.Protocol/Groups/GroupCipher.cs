@@ -52,15 +52,21 @@ public static class GroupCipher
         var signing = state.SigningPrivate ?? throw new NoSessionException("sender key state has no signing key");
         Span<byte> seed = stackalloc byte[32];
         ChainKey.MessageKeySeed(state.ChainKey, seed);
-        var ciphertext = SenderMessageKey.Encrypt(seed, plaintext);
-        CryptographicOperations.ZeroMemory(seed);
-        var message = SenderKeyMessage.Create(distributionId, state.ChainId, state.Iteration, ciphertext, signing, state.SigningKey);
+        byte[] message;
+        try
+        {
+            message = SenderKeyMessage.Encrypt(distributionId, state.ChainId, state.Iteration, seed, plaintext, signing, state.SigningKey);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
         var old = state.ChainKey;
         state.ChainKey = ChainKey.Next(old);
         CryptographicOperations.ZeroMemory(old);
         state.Iteration++;
         store.StoreSenderKey(self, distributionId, record);
-        return message.Serialized;
+        return message;
     }
 
     /// <summary>

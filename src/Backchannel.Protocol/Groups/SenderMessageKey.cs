@@ -9,13 +9,14 @@ namespace Backchannel.Protocol.Groups;
 /// </summary>
 internal static class SenderMessageKey
 {
-    internal static byte[] Encrypt(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> plaintext)
+    /// <summary>Encrypts into <paramref name="destination"/>, exactly <see cref="AesCbc.CiphertextLength"/> long.</summary>
+    internal static void Encrypt(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         Span<byte> material = stackalloc byte[48];
         try
         {
             Kdf.Hkdf(seed, [], Constants.GroupInfo, material);
-            return AesCbc.Encrypt(material[16..], material[..16], plaintext);
+            AesCbc.Encrypt(material[16..], material[..16], plaintext, destination);
         }
         finally
         {
