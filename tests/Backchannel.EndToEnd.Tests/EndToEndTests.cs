@@ -265,15 +265,22 @@ public sealed class EndToEndTests : IDisposable
         return relay;
     }
 
-    [Fact]
-    public async Task A_channel_of_three_works_through_the_real_executable()
+    /// <summary>East and west paired, and north, who accepted an invite from east (east has synced).</summary>
+    private async Task<(Party East, Party West, Party North)> ThreeAsync(RelayProcess relay)
     {
-        RelayProcess relay = await StartRelayAsync();
         (Party east, Party west) = await PairAsync(relay);
         var north = new Party("north", Path.Combine(_root, "north"));
         await north.InitAsync(relay.Url);
         (await north.RunAsync("accept", await east.InviteAsync())).Ok();
         await east.SyncAsync();
+        return (east, west, north);
+    }
+
+    [Fact]
+    public async Task A_channel_of_three_works_through_the_real_executable()
+    {
+        RelayProcess relay = await StartRelayAsync();
+        (Party east, Party west, Party north) = await ThreeAsync(relay);
 
         JsonObject created = (await east.RunAsync("channel", "create", "talks", "--with", "west,north")).Ok().Single;
         Assert.Equal("talks", created.Text("channel"));
@@ -338,11 +345,7 @@ public sealed class EndToEndTests : IDisposable
     public async Task A_linked_device_shares_channels_and_history_and_a_removed_one_gets_nothing()
     {
         RelayProcess relay = await StartRelayAsync();
-        (Party east, Party west) = await PairAsync(relay);
-        var north = new Party("north", Path.Combine(_root, "north"));
-        await north.InitAsync(relay.Url);
-        (await north.RunAsync("accept", await east.InviteAsync())).Ok();
-        await east.SyncAsync();
+        (Party east, Party west, Party north) = await ThreeAsync(relay);
         JsonObject created = (await east.RunAsync("channel", "create", "talks", "--with", "west,north")).Ok().Single;
         foreach (Party p in new[] { west, north, east, west, north })
         {

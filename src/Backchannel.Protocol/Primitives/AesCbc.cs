@@ -20,13 +20,6 @@ internal static class AesCbc
     /// <summary>Length of the ciphertext of <paramref name="plaintextLength"/> bytes: PKCS#7 always adds 1–16 bytes.</summary>
     internal static int CiphertextLength(int plaintextLength) => (plaintextLength / 16 + 1) * 16;
 
-    internal static byte[] Encrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> plaintext)
-    {
-        var ciphertext = new byte[CiphertextLength(plaintext.Length)];
-        Encrypt(key, iv, plaintext, ciphertext);
-        return ciphertext;
-    }
-
     /// <summary>Encrypts into <paramref name="destination"/>, which is exactly <see cref="CiphertextLength"/> long.</summary>
     internal static void Encrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
