@@ -9,15 +9,18 @@ using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Backchannel.Benchmarks.Suites;
+using Backchannel.Benchmarks.Workloads;
 
 namespace Backchannel.Benchmarks;
 
 /// <summary>
 /// bench/compare: installs the pinned libsignal packages (npm ci, output to stderr), then measures every workload
-/// on our side and on libsignal in the same run, one workload at a time (ours, newest libsignal, 0.90.0), and
-/// prints one table and the RATIO lines (ours divided by the newest libsignal). Ops/s on both sides come from the
-/// same Stopwatch method (<see cref="Harness"/> and bench.mjs). Allocated bytes per operation come from
-/// BenchmarkDotNet's MemoryDiagnoser in the full mode, from the harness's per-thread allocation counter with --quick.
+/// on our side and on libsignal in the same run, one workload at a time, and prints one table and the RATIO lines
+/// (ours divided by the newest libsignal). Ops/s on both sides come from the same Stopwatch method
+/// (<see cref="Harness"/> and bench.mjs). The timed batches alternate: ours, newest libsignal, 0.90.0 (1:1 only),
+/// ours, … (<see cref="PairedNode"/>), and a ratio is the median of the per-round ratios, so a drift of the machine's
+/// speed during the run moves both sides alike. Allocated bytes per operation come from BenchmarkDotNet's
+/// MemoryDiagnoser in the full mode, from the harness's per-thread allocation counter with --quick.
 /// </summary>
 internal static class Compare
 {
@@ -54,17 +57,8 @@ internal static class Compare
         foreach (var factory in Harness.All)
         {
             var workload = factory();
-            Log($"{workload.Name}: ours");
-            var ours = Harness.Measure(workload, options);
-            Log($"{workload.Name}: ours {ours.OpsPerSec:F1} ops/s, {ours.AllocatedBytesPerOp:F0} B/op; libsignal {latestVersion}");
-            var latest = RunNode(benchDir, latestDir, workload.Name, options);
-            NodeResult? old = null;
-            if (OneToOne.Contains(workload.Name))
-            {
-                Log($"{workload.Name}: libsignal {oldVersion}");
-                old = RunNode(benchDir, oldDir, workload.Name, options);
-            }
-            rows.Add(new Row(workload.Name, ours, latest, old));
+            rows.Add(MeasurePaired(workload, options, benchDir, latestDir, OneToOne.Contains(workload.Name) ? oldDir : null,
+                latestVersion, oldVersion));
         }
 
         Dictionary<string, (double MedianNs, long? Bytes)>? bdn = null;
@@ -78,9 +72,49 @@ internal static class Compare
         return 0;
     }
 
+    /// <summary>
+    /// Warms up each side in turn (libsignal first, alone, then ours), then runs the timed batches in rounds:
+    /// one of ours, then one of each libsignal version.
+    /// </summary>
+    private static Row MeasurePaired(Workload workload, HarnessOptions options, string benchDir, string latestDir, string? oldDir,
+        string latestVersion, string oldVersion)
+    {
+        Log($"{workload.Name}: warming up libsignal {latestVersion}{(oldDir is null ? "" : $" and {oldVersion}")}");
+        using var latest = PairedNode.Start(benchDir, latestDir, workload.Name, options);
+        using var old = oldDir is null ? null : PairedNode.Start(benchDir, oldDir, workload.Name, options);
+        Log($"{workload.Name}: warming up ours");
+        var size = Harness.WarmUp(workload, options);
+        var ours = new double[options.Batches];
+        var theirs = new double[options.Batches];
+        var olds = new double[options.Batches];
+        var ratios = new double[options.Batches];
+        var oldRatios = new double[options.Batches];
+        long allocated = 0;
+        for (var b = 0; b < options.Batches; b++)
+        {
+            (ours[b], var bytes) = Harness.TimedBatch(workload, size);
+            allocated += bytes;
+            theirs[b] = latest.Batch();
+            ratios[b] = ours[b] / theirs[b];
+            if (old is not null)
+            {
+                olds[b] = old.Batch();
+                oldRatios[b] = ours[b] / olds[b];
+            }
+        }
+
+        var result = new HarnessResult(workload.Name, Harness.Median(ours), size, ours, (double)allocated / ((long)size * options.Batches));
+        var latestResult = new NodeResult(Harness.Median(theirs), theirs, Harness.Median(ratios), ratios);
+        var oldResult = old is null ? null : new NodeResult(Harness.Median(olds), olds, Harness.Median(oldRatios), oldRatios);
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"{workload.Name}: ours {result.OpsPerSec:F1} ops/s, {result.AllocatedBytesPerOp:F0} B/op; libsignal {latestVersion} {latestResult.OpsPerSec:F1} ops/s; ratio {latestResult.Ratio:F2}"));
+        return new Row(workload.Name, result, latestResult, oldResult);
+    }
+
     private sealed record Row(string Workload, HarnessResult Ours, NodeResult Latest, NodeResult? Old);
 
-    private sealed record NodeResult(double OpsPerSec, double[] Batches);
+    /// <summary>A libsignal side: median ops/s, its batches, and the median of ours divided by it, round by round.</summary>
+    private sealed record NodeResult(double OpsPerSec, double[] Batches, double Ratio, double[] Ratios);
 
     private static void PrintTable(List<Row> rows, Dictionary<string, (double MedianNs, long? Bytes)>? bdn, bool quick,
         HarnessOptions options, DateTimeOffset started, string latestVersion, string oldVersion)
@@ -89,6 +123,7 @@ internal static class Compare
         Console.WriteLine(string.Create(inv, $"# bench/compare{(quick ? " --quick" : "")}, started {started:yyyy-MM-dd HH:mm} UTC, finished {DateTimeOffset.UtcNow:HH:mm} UTC"));
         Console.WriteLine(string.Create(inv, $"# machine: {Environment.ProcessorCount} cores, {CpuModel()}; .NET {Environment.Version}; {NodeVersion()}"));
         Console.WriteLine(string.Create(inv, $"# ops/s: median of {options.Batches} Stopwatch batches of ~{options.BatchMs} ms after {options.WarmupMs} ms warm-up, both sides"));
+        Console.WriteLine("# batches alternate (ours, libsignal, ours, ...); ratio = median of the per-round ratios (ours / libsignal's next batch)");
         Console.WriteLine(quick
             ? "# ours B/op: GC.GetAllocatedBytesForCurrentThread over the timed batches (--quick)"
             : "# ours B/op: BenchmarkDotNet MemoryDiagnoser (in-process job); BDN ops/s = 1e9 / BDN median ns");
@@ -110,9 +145,9 @@ internal static class Compare
                 bdnOps = (1e9 / b.MedianNs).ToString("F1", inv);
             }
             var line = string.Create(inv,
-                $"| {row.Workload} | {row.Ours.OpsPerSec:F1} | {row.Latest.OpsPerSec:F1} | {row.Ours.OpsPerSec / row.Latest.OpsPerSec:F2} | " +
+                $"| {row.Workload} | {row.Ours.OpsPerSec:F1} | {row.Latest.OpsPerSec:F1} | {row.Latest.Ratio:F2} | " +
                 $"{(row.Old is { } o ? o.OpsPerSec.ToString("F1", inv) : "–")} | " +
-                $"{(row.Old is { } o2 ? (row.Ours.OpsPerSec / o2.OpsPerSec).ToString("F2", inv) : "–")} | {bytes:F0} |");
+                $"{(row.Old is { } o2 ? o2.Ratio.ToString("F2", inv) : "–")} | {bytes:F0} |");
             if (bdn is not null)
             {
                 line += $" {bdnOps ?? "–"} |";
@@ -123,7 +158,7 @@ internal static class Compare
         Console.WriteLine("# spread of the timed batches, min–max ops/s (a wide spread means a noisy machine):");
         foreach (var row in rows)
         {
-            var line = string.Create(inv, $"#   {row.Workload}: ours {Spread(row.Ours.Batches)}; libsignal {latestVersion} {Spread(row.Latest.Batches)}");
+            var line = string.Create(inv, $"#   {row.Workload}: ours {Spread(row.Ours.Batches)}; libsignal {latestVersion} {Spread(row.Latest.Batches)}, per-round ratio {Spread(row.Latest.Ratios, "F2")}");
             if (row.Old is { } old)
             {
                 line += string.Create(inv, $"; libsignal {oldVersion} {Spread(old.Batches)}");
@@ -134,12 +169,12 @@ internal static class Compare
         foreach (var name in RatioLines)
         {
             var row = rows.Single(r => r.Workload == name);
-            Console.WriteLine(string.Create(inv, $"RATIO {name} {row.Ours.OpsPerSec / row.Latest.OpsPerSec:F2}"));
+            Console.WriteLine(string.Create(inv, $"RATIO {name} {row.Latest.Ratio:F2}"));
         }
     }
 
-    private static string Spread(double[] batches) =>
-        string.Create(CultureInfo.InvariantCulture, $"{batches.Min():F1}–{batches.Max():F1}");
+    private static string Spread(double[] values, string format = "F1") =>
+        $"{values.Min().ToString(format, CultureInfo.InvariantCulture)}–{values.Max().ToString(format, CultureInfo.InvariantCulture)}";
 
     private static Dictionary<string, (double MedianNs, long? Bytes)> RunBenchmarkDotNet()
     {
@@ -182,18 +217,6 @@ internal static class Compare
             Log(string.Create(CultureInfo.InvariantCulture, $"BDN {key}: median {ns / 1000:F1} us, {bytes} B/op"));
         }
         return result;
-    }
-
-    private static NodeResult RunNode(string benchDir, string packageDir, string workload, HarnessOptions options)
-    {
-        var output = RunProcess("node", [Path.Combine(benchDir, "libsignal", "bench.mjs"), packageDir, "--workloads", workload,
-            "--warmup-ms", options.WarmupMs.ToString(CultureInfo.InvariantCulture),
-            "--batch-ms", options.BatchMs.ToString(CultureInfo.InvariantCulture),
-            "--batches", options.Batches.ToString(CultureInfo.InvariantCulture)], captureStdout: true);
-        var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Single();
-        using var json = JsonDocument.Parse(line);
-        var batches = json.RootElement.GetProperty("batches").EnumerateArray().Select(b => b.GetDouble()).ToArray();
-        return new NodeResult(json.RootElement.GetProperty("opsPerSec").GetDouble(), batches);
     }
 
     private static void Install(string packageDir)

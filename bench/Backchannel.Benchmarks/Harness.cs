@@ -24,6 +24,21 @@ internal static class Harness
 
     public static HarnessResult Measure(Workload workload, HarnessOptions options)
     {
+        var size = WarmUp(workload, options);
+        var rates = new double[options.Batches];
+        long allocated = 0;
+        for (var b = 0; b < options.Batches; b++)
+        {
+            var (rate, bytes) = TimedBatch(workload, size);
+            rates[b] = rate;
+            allocated += bytes;
+        }
+        return new HarnessResult(workload.Name, Median(rates), size, rates, (double)allocated / ((long)size * options.Batches));
+    }
+
+    /// <summary>Warms <paramref name="workload"/> up with doubling batches; returns the size of one timed batch.</summary>
+    public static int WarmUp(Workload workload, HarnessOptions options)
+    {
         var n = 1;
         var spent = 0.0;
         var perOp = double.PositiveInfinity;
@@ -37,16 +52,14 @@ internal static class Harness
                 n *= 2;
             }
         }
-        var size = Math.Max(1, (int)Math.Round(options.BatchMs / perOp));
-        var rates = new double[options.Batches];
-        long allocated = 0;
-        for (var b = 0; b < options.Batches; b++)
-        {
-            var (ms, bytes) = TimeBatch(workload, size);
-            rates[b] = size * 1000.0 / ms;
-            allocated += bytes;
-        }
-        return new HarnessResult(workload.Name, Median(rates), size, rates, (double)allocated / ((long)size * options.Batches));
+        return Math.Max(1, (int)Math.Round(options.BatchMs / perOp));
+    }
+
+    /// <summary>One timed batch of <paramref name="size"/> operations: its ops/s and the bytes this thread allocated.</summary>
+    public static (double OpsPerSec, long Bytes) TimedBatch(Workload workload, int size)
+    {
+        var (ms, bytes) = TimeBatch(workload, size);
+        return (size * 1000.0 / ms, bytes);
     }
 
     private static (double Ms, long Bytes) TimeBatch(Workload workload, int n)
@@ -63,7 +76,7 @@ internal static class Harness
         return (elapsed.TotalMilliseconds, bytes);
     }
 
-    private static double Median(double[] values)
+    public static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         var mid = sorted.Length / 2;

@@ -1,10 +1,14 @@
 // The benchmark workloads of bench/Backchannel.Benchmarks, run on @signalapp/libsignal-client.
 //
 // Usage: node bench.mjs <package folder> [--workloads a,b,c] [--warmup-ms N] [--batch-ms N] [--batches N]
+//        node bench.mjs <package folder> --paired WORKLOAD [--warmup-ms N] [--batch-ms N]
 // The package folder (v0.90.0/ or latest/) holds the pinned libsignal in its node_modules; one script serves
 // every version, bridging the API differences by arity (0.92+ take the caller's own address in the 1:1 calls).
 //
 // Output: one JSON line per workload on stdout; everything else goes to stderr.
+// --paired (how bench/compare runs it): warms WORKLOAD up and sizes its batch, prints {"ready":true,"batchOps":N},
+// then runs one timed batch per "batch" line read on stdin and answers each with {"opsPerSec":X}, until stdin ends.
+// The caller runs its own batches in between, so both sides are timed under the same machine conditions.
 //
 // Like a real client, and like our InMemory* stores, every store keeps records serialized: each load
 // deserializes, each save serializes. Method (the same as the C# harness, Harness.cs): per workload a warm-up
@@ -397,9 +401,8 @@ async function timeBatch(w, n) {
   return performance.now() - start;
 }
 
-async function measure(name) {
-  const w = await workloads[name]();
-  // Warm-up: doubling batches until the warm-up time is spent; the last one sizes the timed batches.
+// Warm-up: doubling batches until the warm-up time is spent; the last one sizes the timed batches.
+async function warmUp(w) {
   let n = 1;
   let spent = 0;
   let perOp = Infinity;
@@ -409,7 +412,12 @@ async function measure(name) {
     perOp = ms / n;
     if (ms < warmupMs / 4) n *= 2;
   }
-  const size = Math.max(1, Math.round(batchMs / perOp));
+  return Math.max(1, Math.round(batchMs / perOp));
+}
+
+async function measure(name) {
+  const w = await workloads[name]();
+  const size = await warmUp(w);
   const rates = [];
   for (let b = 0; b < batches; b++) {
     const ms = await timeBatch(w, size);
@@ -420,7 +428,25 @@ async function measure(name) {
   return { impl: 'libsignal', version: pkg.version, workload: name, opsPerSec: median, batchOps: size, batches: rates };
 }
 
+async function paired(name) {
+  if (!workloads[name]) throw new Error(`unknown workload ${name}`);
+  const w = await workloads[name]();
+  const size = await warmUp(w);
+  process.stdout.write(`${JSON.stringify({ ready: true, batchOps: size })}\n`);
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() !== 'batch') throw new Error(`paired mode: unexpected command ${JSON.stringify(line)}`);
+    const ms = await timeBatch(w, size);
+    process.stdout.write(`${JSON.stringify({ opsPerSec: (size * 1000) / ms })}\n`);
+  }
+}
+
 process.stderr.write(`bench/libsignal: @signalapp/libsignal-client ${pkg.version} on Node ${process.version}\n`);
+const pairedWorkload = option('paired', null);
+if (pairedWorkload !== null) {
+  await paired(pairedWorkload);
+  process.exit(0);
+}
 for (const name of wanted) {
   if (!workloads[name]) throw new Error(`unknown workload ${name}`);
   const result = await measure(name);
