@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Backchannel.Protocol.Primitives;
 
 /// <summary>
-/// The few libsodium functions NSec does not expose: raw X25519 and the Ed25519 scalar and point operations
-/// XEdDSA needs (LIBSIGNAL-FACTS.md §6, pitfall P9). The native library comes with the NSec package.
+/// The few libsodium functions NSec does not expose: raw X25519, the Ed25519 scalar and point operations
+/// XEdDSA needs (LIBSIGNAL-FACTS.md §6, pitfall P9), and HMAC-SHA256 on a caller-owned state (<see cref="Kdf.Hmac"/>).
+/// The native library comes with the NSec package.
 /// </summary>
 internal static unsafe partial class Sodium
 {
@@ -48,4 +49,16 @@ internal static unsafe partial class Sodium
 
     [LibraryImport(Library)]
     internal static partial int crypto_sign_ed25519_verify_detached(byte* sig, byte* m, ulong mlen, byte* pk);
+
+    [LibraryImport(Library)]
+    internal static partial nuint crypto_auth_hmacsha256_statebytes();
+
+    [LibraryImport(Library)]
+    internal static partial int crypto_auth_hmacsha256_init(byte* state, byte* key, nuint keylen);
+
+    [LibraryImport(Library)]
+    internal static partial int crypto_auth_hmacsha256_update(byte* state, byte* m, ulong mlen);
+
+    [LibraryImport(Library)]
+    internal static partial int crypto_auth_hmacsha256_final(byte* state, byte* output);
 }
