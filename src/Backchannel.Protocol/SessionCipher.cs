@@ -55,15 +55,21 @@ public sealed class SessionCipher
 
         var index = state.SenderChainIndex;
         byte[] message;
+        // This step's seed, message keys and next chain key, on the stack and wiped on every path out; the state's
+        // chain key moves on only once the message is made and the identity trusted.
+        Span<byte> seed = stackalloc byte[32];
         Span<byte> keys = stackalloc byte[MessageKeys.Length];
+        Span<byte> nextChainKey = stackalloc byte[ChainKey.Length];
         try
         {
-            ChainKey.MessageKeys(state.SenderChainKey, keys);
+            ChainKey.Step(state.SenderChainKey, seed, nextChainKey);
+            MessageKeys.Derive(seed, keys);
             message = SignalMessage.EncryptSerialized(MessageKeys.CipherKeyOf(keys), MessageKeys.IvOf(keys), MessageKeys.MacKeyOf(keys),
                 state.SenderRatchetKey, index, state.PreviousCounter, plaintext, state.LocalIdentity, state.RemoteIdentity);
         }
         finally
         {
+            CryptographicOperations.ZeroMemory(seed);
             CryptographicOperations.ZeroMemory(keys);
         }
 
@@ -80,13 +86,19 @@ public sealed class SessionCipher
             result = new CiphertextMessage(CiphertextMessage.WhisperType, message);
         }
 
-        if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Sending))
+        try
         {
-            throw new UntrustedIdentityException(_remote);
+            if (!_store.IsTrustedIdentity(_remote, state.RemoteIdentity, Direction.Sending))
+            {
+                throw new UntrustedIdentityException(_remote);
+            }
+            _store.SaveIdentity(_remote, state.RemoteIdentity);
+            nextChainKey.CopyTo(state.SenderChainKey);
         }
-        _store.SaveIdentity(_remote, state.RemoteIdentity);
-
-        ChainKey.Advance(state.SenderChainKey);
+        finally
+        {
+            CryptographicOperations.ZeroMemory(nextChainKey);
+        }
         state.SenderChainIndex = index + 1;
         _store.StoreSession(_remote, record);
         return result;
@@ -340,13 +352,15 @@ public sealed class SessionCipher
                     if (counter - i <= Constants.MaxMessageKeys)
                     {
                         var skippedSeed = new byte[32];
-                        ChainKey.MessageKeySeed(nextChainKey, skippedSeed);
+                        ChainKey.Step(nextChainKey, skippedSeed, nextChainKey);
                         (skipped ??= []).Add((i, skippedSeed));
                     }
-                    ChainKey.Advance(nextChainKey);
+                    else
+                    {
+                        ChainKey.Advance(nextChainKey);
+                    }
                 }
-                ChainKey.MessageKeySeed(nextChainKey, seed);
-                ChainKey.Advance(nextChainKey);
+                ChainKey.Step(nextChainKey, seed, nextChainKey);
             }
 
             MessageKeys.Derive(seed, keys);

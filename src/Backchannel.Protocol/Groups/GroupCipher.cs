@@ -51,7 +51,8 @@ public static class GroupCipher
         var state = record.Newest ?? throw new NoSessionException("no sender key state");
         var signing = state.SigningPrivate ?? throw new NoSessionException("sender key state has no signing key");
         Span<byte> seed = stackalloc byte[32];
-        ChainKey.MessageKeySeed(state.ChainKey, seed);
+        // The record is a copy (stored below only once the message is made), so its chain key steps in place.
+        ChainKey.Step(state.ChainKey, seed, state.ChainKey);
         byte[] message;
         try
         {
@@ -61,9 +62,6 @@ public static class GroupCipher
         {
             CryptographicOperations.ZeroMemory(seed);
         }
-        var old = state.ChainKey;
-        state.ChainKey = ChainKey.Next(old);
-        CryptographicOperations.ZeroMemory(old);
         state.Iteration++;
         store.StoreSenderKey(self, distributionId, record);
         return message;
@@ -100,19 +98,22 @@ public static class GroupCipher
             {
                 throw new InvalidMessageException("sender key message from too far into the future");
             }
+            // The state's chain key steps in place (the record is a copy), so no old chain key is left behind.
             var chainKey = state.ChainKey;
             for (var i = state.Iteration; i < message.Iteration; i++)
             {
                 if (message.Iteration - i <= Constants.MaxMessageKeys)
                 {
                     var skipped = new byte[32];
-                    ChainKey.MessageKeySeed(chainKey, skipped);
+                    ChainKey.Step(chainKey, skipped, chainKey);
                     state.AddSkipped(i, skipped);
                 }
-                chainKey = ChainKey.Next(chainKey);
+                else
+                {
+                    ChainKey.Advance(chainKey);
+                }
             }
-            ChainKey.MessageKeySeed(chainKey, seed);
-            state.ChainKey = ChainKey.Next(chainKey);
+            ChainKey.Step(chainKey, seed, chainKey);
             state.Iteration = message.Iteration + 1;
         }
 

@@ -32,11 +32,7 @@ internal static unsafe class Kdf
     /// </summary>
     internal static void Hmac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> output)
     {
-        if (output.Length < HashLength)
-        {
-            throw new ArgumentException("The output must hold 32 bytes.", nameof(output));
-        }
-
+        CheckOutput(output);
         byte* state = stackalloc byte[HmacStateRoom];
         try
         {
@@ -52,6 +48,45 @@ internal static unsafe class Kdf
         {
             // The state holds the key's inner and outer pads.
             CryptographicOperations.ZeroMemory(new Span<byte>(state, HmacStateRoom));
+        }
+    }
+
+    /// <summary>
+    /// HMAC-SHA256 of two inputs under one key, which is set up once (a chain step's seed and next chain key).
+    /// The key is read before either output is written, so an output may be the key itself (a step in place).
+    /// </summary>
+    internal static void Hmac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data1, Span<byte> output1, ReadOnlySpan<byte> data2, Span<byte> output2)
+    {
+        CheckOutput(output1);
+        CheckOutput(output2);
+        byte* keyed = stackalloc byte[HmacStateRoom];
+        byte* state = stackalloc byte[HmacStateRoom];
+        var stateBytes = (long)Sodium.crypto_auth_hmacsha256_statebytes();
+        try
+        {
+            fixed (byte* k = key, d1 = data1, o1 = output1, d2 = data2, o2 = output2)
+            {
+                Sodium.crypto_auth_hmacsha256_init(keyed, k, (nuint)key.Length);
+                Buffer.MemoryCopy(keyed, state, HmacStateRoom, stateBytes);
+                Sodium.crypto_auth_hmacsha256_update(state, d1, (ulong)data1.Length);
+                Sodium.crypto_auth_hmacsha256_final(state, o1);
+                Buffer.MemoryCopy(keyed, state, HmacStateRoom, stateBytes);
+                Sodium.crypto_auth_hmacsha256_update(state, d2, (ulong)data2.Length);
+                Sodium.crypto_auth_hmacsha256_final(state, o2);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(new Span<byte>(keyed, HmacStateRoom));
+            CryptographicOperations.ZeroMemory(new Span<byte>(state, HmacStateRoom));
+        }
+    }
+
+    private static void CheckOutput(Span<byte> output)
+    {
+        if (output.Length < HashLength)
+        {
+            throw new ArgumentException("The output must hold 32 bytes.", nameof(output));
         }
     }
 }

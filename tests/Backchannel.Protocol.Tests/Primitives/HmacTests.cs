@@ -45,8 +45,23 @@ public sealed class HmacTests
     }
 
     [Fact]
+    public void Two_inputs_under_one_key_give_the_two_single_HMACs_even_when_the_second_output_is_the_key()
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        byte[] expectedSeed = HMACSHA256.HashData(key, new byte[] { 1 });
+        byte[] expectedNext = HMACSHA256.HashData(key, new byte[] { 2 });
+        var seed = new byte[32];
+
+        Kdf.Hmac(key, [1], seed, [2], key);
+
+        Assert.Equal(expectedSeed, seed);
+        Assert.Equal(expectedNext, key);
+    }
+
+    [Fact]
     public void Refuses_an_output_shorter_than_32_bytes()
     {
         Assert.Throws<ArgumentException>(() => Kdf.Hmac(new byte[32], [1], new byte[31]));
+        Assert.Throws<ArgumentException>(() => Kdf.Hmac(new byte[32], [1], new byte[32], [2], new byte[31]));
     }
 }

@@ -20,12 +20,10 @@ internal static class Tamper
     {
         var record = sender.Record(receiver);
         var state = record.Current!;
-        var key = state.SenderChainKey;
         for (var i = 0; i < count; i++)
         {
-            key = ChainKey.Next(key);
+            ChainKey.Advance(state.SenderChainKey);
         }
-        state.SenderChainKey = key;
         state.SenderChainIndex += (uint)count;
         sender.Store.StoreSession(receiver.Address, record);
     }
