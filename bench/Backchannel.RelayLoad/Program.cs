@@ -41,7 +41,9 @@ internal static class Program
         Console.WriteLine($"# relay load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {MachineFacts.Describe()}");
         Console.WriteLine($"# relay: {options.RelayDll}; clients {options.Clients}, peers per client {options.PeersPerClient}, generator min threads {options.MinThreads}, " +
                           $"warmup {options.Warmup} s, measured {options.Seconds} s, " +
-                          (options.OpaqueContent ? "opaque content (227 random bytes, no Signal encryption or decryption)" : $"plaintext {options.PlaintextBytes} B"));
+                          (options.OpaqueContent ? "opaque content (227 random bytes, no Signal encryption or decryption)" : $"plaintext {options.PlaintextBytes} B") +
+                          (options.AckEach ? ", one ack frame per message" : ", acks batched per frame") +
+                          (options.PushEach ? ", one pushed frame per message" : ", pushes batched per frame"));
         Console.WriteLine($"# relay limits raised by environment: {string.Join(' ', RelayProcess.LimitOverrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
         Console.WriteLine(RunResult.Header);
 
@@ -103,6 +105,8 @@ internal sealed class LoadOptions
         "                             [--storage-messages M (default 2000, 0 to skip)] [--relay PATH/backchannel.dll]\n" +
         "                             [--opaque-content (random bytes instead of Signal encryption: the relay's own capacity)]\n" +
         "                             [--min-threads T (the generator's minimum thread-pool workers, default 32; 0 = the runtime's default)]\n" +
+        "                             [--ack-each (one ack frame per message, as before 2026-11-28; default: a frame acks all received since the last)]\n" +
+        "                             [--push-each (one pushed frame per message, as before 2026-11-28; default: the socket asks for ?batched=true)]\n" +
         "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
 
     public int Clients { get; private set; } = 50;
@@ -120,6 +124,12 @@ internal sealed class LoadOptions
     public int MinThreads { get; private set; } = Math.Max(32, Environment.ProcessorCount * 8);
     public bool Help { get; private set; }
     public bool OpaqueContent { get; private set; }
+
+    /// <summary>One <c>{"type":"ack","id"}</c> frame per message instead of <c>{"type":"ack","ids":[…]}</c> batches.</summary>
+    public bool AckEach { get; private set; }
+
+    /// <summary>A socket without <c>?batched=true</c>: the relay pushes one frame per message.</summary>
+    public bool PushEach { get; private set; }
     public string RelayDll { get; private set; } = DefaultRelayDll();
 
     /// <summary>"max": every client sends back to back in batches of 100 (closed loop).</summary>
@@ -148,6 +158,8 @@ internal sealed class LoadOptions
                 case "--min-threads": o.MinThreads = ParseInt(Next(), "--min-threads"); break;
                 case "--relay": o.RelayDll = Path.GetFullPath(Next()); break;
                 case "--opaque-content": o.OpaqueContent = true; break;
+                case "--ack-each": o.AckEach = true; break;
+                case "--push-each": o.PushEach = true; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}.");
             }

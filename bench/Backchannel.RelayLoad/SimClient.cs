@@ -6,6 +6,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Backchannel.Protocol;
 
 namespace Backchannel.RelayLoad;
@@ -29,13 +30,22 @@ internal sealed class SimClient : IAsyncDisposable
     private AuthenticationHeaderValue? _auth;
     private ClientWebSocket? _socket;
     private Task? _receiveLoop;
+    private Task? _ackLoop;
 
-    public SimClient(HttpClient http, Uri relay, int index, bool opaqueContent = false)
+    /// <summary>Ids decrypted and not yet acknowledged, for the ack loop (unused with <see cref="AckEach"/>).</summary>
+    private readonly Channel<string> _acks = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Ids per ack frame: 100 of 38 bytes plus the frame's 23 fit the relay's 4 KiB frame limit.</summary>
+    private const int AcksPerFrame = 100;
+
+    public SimClient(HttpClient http, Uri relay, int index, bool opaqueContent = false, bool ackEach = false, bool pushEach = false)
     {
         _http = http;
         _relay = relay;
         Index = index;
         OpaqueContent = opaqueContent;
+        AckEach = ackEach;
+        PushEach = pushEach;
         _identity = IdentityKeyPair.Generate();
         _store = new InMemoryProtocolStore(_identity, KeyHelper.GenerateRegistrationId());
         _credential = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -49,6 +59,19 @@ internal sealed class SimClient : IAsyncDisposable
     /// Signal Protocol. Shows what the relay does when it is not sharing the two cores with real clients' crypto.
     /// </summary>
     public bool OpaqueContent { get; }
+
+    /// <summary>
+    /// One ack frame per message, sent by the receive loop before it reads the next frame (<c>--ack-each</c>).
+    /// Otherwise an ack loop sends one frame for all the ids decrypted since its last one: under load that is one
+    /// frame (one write, one relay read and parse) per batch, as a real client acknowledging what it has stored would.
+    /// </summary>
+    public bool AckEach { get; }
+
+    /// <summary>
+    /// Connect without <c>?batched=true</c>, so that the relay pushes one frame per message (<c>--push-each</c>);
+    /// otherwise it sends what is ready at once in <c>"messages"</c> frames.
+    /// </summary>
+    public bool PushEach { get; }
 
     /// <summary>Size of an opaque message: the 227-byte SignalMessage of a 160-byte plaintext.</summary>
     private const int OpaqueContentBytes = 227;
@@ -172,9 +195,14 @@ internal sealed class SimClient : IAsyncDisposable
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", _auth!.ToString());
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        var ws = new UriBuilder(new Uri(_relay, "v1/websocket")) { Scheme = "ws" }.Uri;
+        var ws = new UriBuilder(new Uri(_relay, PushEach ? "v1/websocket" : "v1/websocket?batched=true")) { Scheme = "ws" }.Uri;
         await socket.ConnectAsync(ws, ct).ConfigureAwait(false);
         _socket = socket;
+        if (!AckEach)
+        {
+            _ackLoop = Task.Run(() => AckLoopAsync(CancellationToken.None), CancellationToken.None);
+        }
+
         _receiveLoop = Task.Run(() => ReceiveLoopAsync(CancellationToken.None), CancellationToken.None);
     }
 
@@ -316,6 +344,7 @@ internal sealed class SimClient : IAsyncDisposable
         ClientWebSocket socket = _socket!;
         byte[] buffer = new byte[256 * 1024];
         byte[] ack = new byte[128];
+        var ids = new List<string>();
         try
         {
             while (socket.State == WebSocketState.Open)
@@ -339,9 +368,21 @@ internal sealed class SimClient : IAsyncDisposable
                 }
                 while (!part.EndOfMessage);
 
-                string? id = Handle(buffer.AsSpan(0, length), Stopwatch.GetTimestamp());
-                if (id is not null && Ack)
+                ids.Clear();
+                Handle(buffer.AsSpan(0, length), Stopwatch.GetTimestamp(), ids);
+                if (!Ack)
                 {
+                    continue;
+                }
+
+                foreach (string id in ids)
+                {
+                    if (!AckEach)
+                    {
+                        _acks.Writer.TryWrite(id);
+                        continue;
+                    }
+
                     int n = Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"id\":\"{id}\"}}", ack);
                     await socket.SendAsync(ack.AsMemory(0, n), WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
                 }
@@ -352,17 +393,64 @@ internal sealed class SimClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Decrypts one pushed message and records its latency; returns its id to acknowledge.</summary>
-    private string? Handle(ReadOnlySpan<byte> frame, long received)
+    /// <summary>Sends the queued ids, up to <see cref="AcksPerFrame"/> per frame, until the queue is completed.</summary>
+    private async Task AckLoopAsync(CancellationToken ct)
+    {
+        ClientWebSocket socket = _socket!;
+        var frame = new ArrayBufferWriter<byte>(4096);
+        try
+        {
+            while (await _acks.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                frame.ResetWrittenCount();
+                using (var w = new Utf8JsonWriter(frame))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("type", "ack");
+                    w.WriteStartArray("ids");
+                    for (int i = 0; i < AcksPerFrame && _acks.Reader.TryRead(out string? id); i++)
+                    {
+                        w.WriteStringValue(id);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                await socket.SendAsync(frame.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Decrypts the message of a <c>"message"</c> frame, or each of a <c>"messages"</c> frame, records its latency
+    /// and adds its id to <paramref name="ids"/> (to acknowledge).
+    /// </summary>
+    private void Handle(ReadOnlySpan<byte> frame, long received, List<string> ids)
     {
         using JsonDocument doc = JsonDocument.Parse(frame.ToArray());
         JsonElement root = doc.RootElement;
-        if (root.GetProperty("type").GetString() != "message")
+        switch (root.GetProperty("type").GetString())
         {
-            return null;
-        }
+            case "message":
+                ids.Add(HandleMessage(root.GetProperty("message"), received));
+                break;
+            case "messages":
+                foreach (JsonElement m in root.GetProperty("messages").EnumerateArray())
+                {
+                    ids.Add(HandleMessage(m, received));
+                }
 
-        JsonElement m = root.GetProperty("message");
+                break;
+        }
+    }
+
+    /// <summary>Decrypts one pushed message and records its latency; returns its id.</summary>
+    private string HandleMessage(JsonElement m, long received)
+    {
         string id = m.GetProperty("id").GetString()!;
         string source = m.GetProperty("source").GetString()!;
         int type = m.GetProperty("type").GetInt32();
@@ -407,6 +495,13 @@ internal sealed class SimClient : IAsyncDisposable
     {
         if (_socket is not null)
         {
+            // The ack loop sends its last frame before the close (one sender at a time on a WebSocket).
+            _acks.Writer.TryComplete();
+            if (_ackLoop is not null)
+            {
+                await _ackLoop.ConfigureAwait(false);
+            }
+
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));

@@ -29,9 +29,16 @@ internal static class WebSocketApi
             return Problems.BadRequest("This endpoint needs a WebSocket upgrade.");
         }
 
+        bool batched = false;
+        if (context.Request.Query.TryGetValue("batched", out var values)
+            && (values.Count != 1 || !bool.TryParse(values[0], out batched)))
+        {
+            return Problems.BadRequest("batched must be true or false.");
+        }
+
         using System.Net.WebSockets.WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, context.RequestAborted);
-        var session = new WebSocketSession(socket, user.GetDevice(), accounts, messages, notifier, limits, logger);
+        var session = new WebSocketSession(socket, user.GetDevice(), accounts, messages, notifier, limits, logger, batched);
         await session.RunAsync(stopping.Token).ConfigureAwait(false);
         return TypedResults.Empty;
     }

@@ -9,6 +9,9 @@ internal sealed record WebSocketFrame(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IncomingMessageDto? Message = null)
 {
     public const string MessageType = "message";
+
+    /// <summary>Several messages in one frame, for a socket opened with <c>?batched=true</c>.</summary>
+    public const string MessagesType = "messages";
     public const string EmptyType = "empty";
     public const string AckType = "ack";
 }

@@ -19,7 +19,9 @@ internal sealed class WebSocketFrameWriter
     private static readonly JsonEncodedText ContentName = JsonEncodedText.Encode("content");
     private static readonly JsonEncodedText ServerTimestampName = JsonEncodedText.Encode("serverTimestamp");
     private static readonly JsonEncodedText SealedName = JsonEncodedText.Encode("sealed");
+    private static readonly JsonEncodedText MessagesName = JsonEncodedText.Encode("messages");
     private static readonly JsonEncodedText MessageType = JsonEncodedText.Encode(WebSocketFrame.MessageType);
+    private static readonly JsonEncodedText MessagesType = JsonEncodedText.Encode(WebSocketFrame.MessagesType);
     private static readonly JsonEncodedText EmptyType = JsonEncodedText.Encode(WebSocketFrame.EmptyType);
 
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
@@ -30,13 +32,52 @@ internal sealed class WebSocketFrameWriter
         _json = new Utf8JsonWriter(_buffer);
     }
 
+    /// <summary>Most messages in one <c>"messages"</c> frame.</summary>
+    public const int MaxMessagesPerFrame = 100;
+
+    /// <summary>A <c>"messages"</c> frame takes no further message once it is this long (one large message may exceed it).</summary>
+    public const int BatchFrameBytes = 64 * 1024;
+
     /// <summary><c>{"type":"message","message":{…}}</c> for <paramref name="message"/>.</summary>
     public ReadOnlyMemory<byte> Message(StoredMessage message)
     {
         Utf8JsonWriter w = Start();
         w.WriteStartObject();
         w.WriteString(TypeName, MessageType);
-        w.WriteStartObject(MessageName);
+        w.WritePropertyName(MessageName);
+        WriteMessage(w, message);
+        w.WriteEndObject();
+        return Finish();
+    }
+
+    /// <summary>
+    /// <c>{"type":"messages","messages":[{…},…]}</c> for <paramref name="messages"/> from <paramref name="start"/>
+    /// on, in order: at least one, at most <see cref="MaxMessagesPerFrame"/>, and no more once the frame has reached
+    /// <see cref="BatchFrameBytes"/>. <paramref name="taken"/> says how many it holds.
+    /// </summary>
+    public ReadOnlyMemory<byte> Messages(IReadOnlyList<StoredMessage> messages, int start, out int taken)
+    {
+        Utf8JsonWriter w = Start();
+        w.WriteStartObject();
+        w.WriteString(TypeName, MessagesType);
+        w.WriteStartArray(MessagesName);
+        taken = 0;
+        do
+        {
+            WriteMessage(w, messages[start + taken]);
+            taken++;
+        }
+        while (start + taken < messages.Count && taken < MaxMessagesPerFrame && w.BytesPending + w.BytesCommitted < BatchFrameBytes);
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        return Finish();
+    }
+
+    /// <summary>The message object of both frame kinds, as in <c>GET /v1/messages</c>.</summary>
+    private static void WriteMessage(Utf8JsonWriter w, StoredMessage message)
+    {
+        w.WriteStartObject();
         WriteId(w, IdName, message.Id);
         if (message.Source is DeviceAddress source)
         {
@@ -54,8 +95,6 @@ internal sealed class WebSocketFrameWriter
         w.WriteNumber(ServerTimestampName, message.ServerTimestamp);
         w.WriteBoolean(SealedName, message.Sealed);
         w.WriteEndObject();
-        w.WriteEndObject();
-        return Finish();
     }
 
     /// <summary><c>{"type":"empty"}</c>.</summary>

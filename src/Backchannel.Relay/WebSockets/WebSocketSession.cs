@@ -16,8 +16,13 @@ namespace Backchannel.Relay.WebSockets;
 /// ending ends the session; neither lets an exception escape. Removing the device ends the session (status 1008).
 /// What is sent and not acknowledged stays in the store for the next connection.
 /// </summary>
+/// <param name="batched">
+/// The client asked for <c>"messages"</c> frames (<c>?batched=true</c>): what is ready at once goes out in frames of
+/// up to <see cref="WebSocketFrameWriter.MaxMessagesPerFrame"/> messages instead of one frame per message.
+/// </param>
 internal sealed class WebSocketSession(
-    WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger)
+    WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger,
+    bool batched = false)
 {
     /// <summary>Why the send loop ends when the notifier revokes the subscription.</summary>
     private const string DeviceRemoved = "device removed";
@@ -90,13 +95,10 @@ internal sealed class WebSocketSession(
                 }
 
                 // Pushed in mailbox order; those at or below the cursor went out with the backlog or a read already.
-                foreach (StoredMessage message in pushed)
+                int fresh = pushed.FindIndex(m => m.Sequence > cursor);
+                if (fresh >= 0)
                 {
-                    if (message.Sequence > cursor)
-                    {
-                        await SendAsync(_frames.Message(message), cancellationToken).ConfigureAwait(false);
-                        cursor = message.Sequence;
-                    }
+                    cursor = await SendMessagesAsync(pushed, fresh, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -123,10 +125,9 @@ internal sealed class WebSocketSession(
         while (true)
         {
             MessagePage page = await messages.FetchAsync(device, PageSize, cursor, cancellationToken).ConfigureAwait(false);
-            foreach (StoredMessage message in page.Messages)
+            if (page.Messages.Count > 0)
             {
-                await SendAsync(_frames.Message(message), cancellationToken).ConfigureAwait(false);
-                cursor = message.Sequence;
+                cursor = await SendMessagesAsync(page.Messages, 0, cancellationToken).ConfigureAwait(false);
             }
 
             if (!page.More)
@@ -134,6 +135,23 @@ internal sealed class WebSocketSession(
                 return cursor;
             }
         }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="list"/> from <paramref name="start"/> on (in mailbox order): a frame per message, or
+    /// <c>"messages"</c> frames when batched. Returns the sequence of the last one, the new cursor.
+    /// </summary>
+    private async Task<long> SendMessagesAsync(IReadOnlyList<StoredMessage> list, int start, CancellationToken cancellationToken)
+    {
+        for (int i = start; i < list.Count;)
+        {
+            int taken = 1;
+            ReadOnlyMemory<byte> frame = batched ? _frames.Messages(list, i, out taken) : _frames.Message(list[i]);
+            await SendAsync(frame, cancellationToken).ConfigureAwait(false);
+            i += taken;
+        }
+
+        return list[^1].Sequence;
     }
 
     /// <summary>Sends one frame of <see cref="_frames"/> (the send loop's only writer, so the buffer is free again after this).</summary>
@@ -228,13 +246,45 @@ internal sealed class WebSocketSession(
             return;
         }
 
-        if (frame?.Type != WebSocketFrame.AckType || !Ids.TryParse(frame.Id, out Guid id))
+        if (frame?.Type != WebSocketFrame.AckType)
         {
             logger.WebSocketFrameIgnored("not an ack");
             return;
         }
 
-        await acks.AddAsync(id, cancellationToken).ConfigureAwait(false);
+        if (frame.Ids is null)
+        {
+            if (!Ids.TryParse(frame.Id, out Guid id))
+            {
+                logger.WebSocketFrameIgnored("not an ack");
+                return;
+            }
+
+            await acks.AddAsync(id, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Several ids: all valid, or the frame is ignored as a whole (as a malformed HTTP ack changes nothing).
+        if (frame.Id is not null || frame.Ids.Count == 0)
+        {
+            logger.WebSocketFrameIgnored("not an ack");
+            return;
+        }
+
+        var parsed = new Guid[frame.Ids.Count];
+        for (int i = 0; i < parsed.Length; i++)
+        {
+            if (!Ids.TryParse(frame.Ids[i], out parsed[i]))
+            {
+                logger.WebSocketFrameIgnored("not an ack");
+                return;
+            }
+        }
+
+        foreach (Guid id in parsed)
+        {
+            await acks.AddAsync(id, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task CloseOutputAsync(WebSocketCloseStatus status)

@@ -75,6 +75,110 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     }
 
     [Fact]
+    public async Task An_ack_frame_with_several_ids_acknowledges_them_all_and_a_frame_with_a_bad_id_acknowledges_none()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string[] ids = [.. Enumerable.Range(0, 4).Select(_ => RelayClient.NewId())];
+        await alice.SendMessagesAsync([.. ids.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)i]))]);
+
+        using ClientWebSocket socket = await ConnectAsync(bob);
+        foreach (string id in ids)
+        {
+            Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
+        }
+
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        await SendAsync(socket, new JsonObject { ["type"] = "ack", ["ids"] = new JsonArray(ids[0], "NOT-A-UUID") });
+        await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = ids[0], ["ids"] = new JsonArray(ids[3]) });
+        await SendAsync(socket, new JsonObject { ["type"] = "ack", ["ids"] = new JsonArray() });
+        await SendAsync(socket, new JsonObject { ["type"] = "ack", ["ids"] = new JsonArray(ids[1], ids[2]) });
+
+        // Frames are applied in order, so once the good frame's ids are gone the bad frames have been seen too.
+        await EventuallyAsync(async () => (await bob.FetchAsync())["messages"]!.AsArray().Count == 2);
+        string[] left = [.. (await bob.FetchAsync())["messages"]!.AsArray().Select(m => (string)m!["id"]!)];
+        Assert.Equal([ids[0], ids[3]], left);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_batched_socket_sends_the_backlog_and_live_messages_in_messages_frames_of_at_most_100_in_order()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        string[] backlog = [.. Enumerable.Range(0, 250).Select(_ => RelayClient.NewId())];
+        foreach (string[] chunk in backlog.Chunk(50))
+        {
+            await alice.SendMessagesAsync([.. chunk.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)i]))]);
+        }
+
+        using ClientWebSocket socket = await ConnectAsync(bob, "?batched=true");
+        var received = new List<string>();
+        var frameSizes = new List<int>();
+        JsonObject frame;
+        while ((string)(frame = await ReceiveAsync(socket))["type"]! == "messages")
+        {
+            JsonArray batch = frame["messages"]!.AsArray();
+            frameSizes.Add(batch.Count);
+            received.AddRange(batch.Select(m => (string)m!["id"]!));
+            Assert.Equal(alice.Account, (string)batch[0]!["source"]!);
+        }
+
+        Assert.Equal("empty", (string)frame["type"]!);
+        Assert.Equal(backlog, received);
+        // The store is read in pages of 100, so the backlog comes in frames of 100, 100 and 50.
+        Assert.Equal([100, 100, 50], frameSizes);
+
+        string[] live = [RelayClient.NewId(), RelayClient.NewId(), RelayClient.NewId()];
+        await alice.SendMessagesAsync([.. live.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)(10 + i)]))]);
+        var liveReceived = new List<string>();
+        while (liveReceived.Count < live.Length)
+        {
+            frame = await ReceiveAsync(socket);
+            Assert.Equal("messages", (string)frame["type"]!);
+            foreach (JsonNode? m in frame["messages"]!.AsArray())
+            {
+                liveReceived.Add((string)m!["id"]!);
+                Assert.Equal([(byte)(10 + liveReceived.Count - 1)], Convert.FromBase64String((string)m["content"]!));
+            }
+        }
+
+        Assert.Equal(live, liveReceived);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_batched_frame_takes_no_further_message_once_it_has_reached_64_KiB()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        // 40 KiB of content is ~54 KiB of base64: the first frame holds two (it was under 64 KiB after one), then one.
+        string[] ids = [RelayClient.NewId(), RelayClient.NewId(), RelayClient.NewId()];
+        await alice.SendMessagesAsync([.. ids.Select(id => RelayClient.Message(id, bob.Account, 1, new byte[40 * 1024]))]);
+
+        using ClientWebSocket socket = await ConnectAsync(bob, "?batched=true");
+        JsonArray first = (await ReceiveAsync(socket))["messages"]!.AsArray();
+        JsonArray second = (await ReceiveAsync(socket))["messages"]!.AsArray();
+        Assert.Equal([ids[0], ids[1]], first.Select(m => (string)m!["id"]!));
+        Assert.Equal([ids[2]], second.Select(m => (string)m!["id"]!));
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+    }
+
+    [Theory]
+    [InlineData("?batched=maybe")]
+    [InlineData("?batched=true&batched=false")]
+    public async Task A_socket_with_a_bad_batched_value_is_refused_with_400(string query)
+    {
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", bob.Authorization().ToString());
+        socket.Options.CollectHttpResponseDetails = true;
+        var uri = new UriBuilder(new Uri(relay.BaseAddress, "/v1/websocket" + query)) { Scheme = "ws" }.Uri;
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
+    }
+
+    [Fact]
     public async Task Messages_sent_while_the_socket_connects_and_after_arrive_once_each_in_order()
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();
@@ -182,11 +286,11 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     private static bool IsSubscribed(MessageNotifier notifier, RelayClient client) =>
         notifier.CountSubscribers(new DeviceAddress(Guid.Parse(client.Account), client.Device)) > 0;
 
-    private async Task<ClientWebSocket> ConnectAsync(RelayClient client)
+    private async Task<ClientWebSocket> ConnectAsync(RelayClient client, string query = "")
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", client.Authorization().ToString());
-        var uri = new UriBuilder(new Uri(relay.BaseAddress, "/v1/websocket")) { Scheme = "ws" }.Uri;
+        var uri = new UriBuilder(new Uri(relay.BaseAddress, "/v1/websocket" + query)) { Scheme = "ws" }.Uri;
         using var timeout = new CancellationTokenSource(Timeout);
         await socket.ConnectAsync(uri, timeout.Token);
         return socket;
