@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Backchannel.Protocol.Encoding;
+using Backchannel.Protocol.Primitives;
 
 namespace Backchannel.Protocol.Messages;
 
@@ -87,9 +88,22 @@ internal readonly ref struct SignalMessageView
         return CryptographicOperations.FixedTimeEquals(mac[..Constants.MacLength], Serialized[^Constants.MacLength..]);
     }
 
-    // MAC input: sender identity ‖ receiver identity ‖ version byte ‖ protobuf (FACTS §4.6, pitfall P4). The one-shot
-    // HMAC needs it contiguous: a pooled buffer holds the concatenation (public bytes only, so nothing to wipe).
+    // MAC input: sender identity ‖ receiver identity ‖ version byte ‖ protobuf (FACTS §4.6, pitfall P4).
     internal static void ComputeMac(ReadOnlySpan<byte> macKey, IdentityKey sender, IdentityKey receiver, ReadOnlySpan<byte> message, Span<byte> output)
+    {
+        if (OpenSsl.IsAvailable)
+        {
+            OpenSsl.HmacSha256(macKey, sender.Serialized, receiver.Serialized, message, output);
+        }
+        else
+        {
+            ComputeMacDotNet(macKey, sender, receiver, message, output);
+        }
+    }
+
+    // .NET's one-shot HMAC needs the input contiguous: a pooled buffer holds the concatenation (public bytes only, so
+    // nothing to wipe). Tests compare it with the direct OpenSSL path.
+    internal static void ComputeMacDotNet(ReadOnlySpan<byte> macKey, IdentityKey sender, IdentityKey receiver, ReadOnlySpan<byte> message, Span<byte> output)
     {
         var length = sender.Serialized.Length + receiver.Serialized.Length + message.Length;
         var input = ArrayPool<byte>.Shared.Rent(length);
