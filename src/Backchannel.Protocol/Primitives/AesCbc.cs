@@ -45,23 +45,8 @@ internal static class AesCbc
             return DecryptDotNet(key, iv, ciphertext);
         }
 
-        CheckLength(ciphertext);
-        byte[]? rented = null;
-        Span<byte> scratch = ciphertext.Length + 16 <= StackScratchBytes
-            ? stackalloc byte[StackScratchBytes]
-            : (rented = ArrayPool<byte>.Shared.Rent(ciphertext.Length + 16));
-        try
-        {
-            return scratch[..DecryptOpenSsl(key, iv, ciphertext, scratch)].ToArray();
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(scratch[..(ciphertext.Length + 16)]);
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        DecryptOpenSsl(key, iv, ciphertext, default, toArray: true, out byte[]? plaintext);
+        return plaintext!;
     }
 
     /// <summary>
@@ -76,6 +61,16 @@ internal static class AesCbc
             return DecryptDotNet(key, iv, ciphertext, destination);
         }
 
+        return DecryptOpenSsl(key, iv, ciphertext, destination, toArray: false, out _);
+    }
+
+    /// <summary>
+    /// OpenSSL decrypts into a wiped scratch buffer (it asks for a block more than the ciphertext), from which the
+    /// plaintext goes to <paramref name="destination"/>, or to a new <paramref name="array"/> with
+    /// <paramref name="toArray"/>; nothing is written to the destination unless the padding is right.
+    /// </summary>
+    private static int DecryptOpenSsl(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, Span<byte> destination, bool toArray, out byte[]? array)
+    {
         CheckLength(ciphertext);
         byte[]? rented = null;
         Span<byte> scratch = ciphertext.Length + 16 <= StackScratchBytes
@@ -83,12 +78,24 @@ internal static class AesCbc
             : (rented = ArrayPool<byte>.Shared.Rent(ciphertext.Length + 16));
         try
         {
-            int length = DecryptOpenSsl(key, iv, ciphertext, scratch);
+            int length = OpenSsl.AesCbcDecrypt(key, iv, ciphertext, scratch);
+            if (length < 0)
+            {
+                throw new InvalidMessageException("decryption failed");
+            }
+
+            if (toArray)
+            {
+                array = scratch[..length].ToArray();
+                return length;
+            }
+
             if (length > destination.Length)
             {
                 throw new ArgumentException("The destination is too short for the plaintext.", nameof(destination));
             }
 
+            array = null;
             scratch[..length].CopyTo(destination);
             return length;
         }
@@ -100,12 +107,6 @@ internal static class AesCbc
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
-    }
-
-    private static int DecryptOpenSsl(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, Span<byte> scratch)
-    {
-        int length = OpenSsl.AesCbcDecrypt(key, iv, ciphertext, scratch);
-        return length >= 0 ? length : throw new InvalidMessageException("decryption failed");
     }
 
     /// <summary>.NET's AES (tests compare it with the direct OpenSSL path).</summary>
