@@ -42,34 +42,16 @@ internal static unsafe class OpenSsl
     /// </summary>
     internal static void AesCbcEncrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        var api = Api();
-        CheckAesArguments(key, iv);
         if (destination.Length != AesCbc.CiphertextLength(plaintext.Length))
         {
             throw new ArgumentException("The destination must be exactly the ciphertext's length.", nameof(destination));
         }
 
-        IntPtr ctx = Contexts().Cipher;
-        try
+        // A fresh context holds no partial block, so the update writes whole blocks only and the final block fits
+        // in what is left of the destination.
+        if (RunAesCbc(encrypt: true, key, iv, plaintext, destination) != destination.Length)
         {
-            fixed (byte* k = key, v = iv, p = plaintext, d = destination)
-            {
-                int updated = 0, finished = 0;
-                // A fresh context holds no partial block, so the update writes whole blocks only and the final
-                // block fits in what is left of the destination.
-                if (api.EncryptInit(ctx, api.Aes256Cbc, k, v, null) != 1
-                    || api.EncryptUpdate(ctx, d, &updated, p, plaintext.Length) != 1
-                    || api.EncryptFinal(ctx, d + updated, &finished) != 1
-                    || updated + finished != destination.Length)
-                {
-                    api.ClearErrors();
-                    throw new CryptographicException("AES-256-CBC encryption failed.");
-                }
-            }
-        }
-        finally
-        {
-            api.CipherReset(ctx);
+            throw new CryptographicException("AES-256-CBC encryption failed.");
         }
     }
 
@@ -80,27 +62,42 @@ internal static unsafe class OpenSsl
     /// </summary>
     internal static int AesCbcDecrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, Span<byte> scratch)
     {
-        var api = Api();
-        CheckAesArguments(key, iv);
         if (scratch.Length < ciphertext.Length + 16)
         {
             throw new ArgumentException("The scratch buffer must hold the ciphertext and one more block.", nameof(scratch));
         }
 
+        return RunAesCbc(encrypt: false, key, iv, ciphertext, scratch);
+    }
+
+    /// <summary>
+    /// One AES-256-CBC pass on this thread's context, reset afterwards: the output's length, or -1 when the final
+    /// block fails (wrong padding when decrypting).
+    /// </summary>
+    private static int RunAesCbc(bool encrypt, ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        var api = Api();
+        if (key.Length != 32 || iv.Length != 16)
+        {
+            throw new ArgumentException("AES-256-CBC needs a 32-byte key and a 16-byte IV.");
+        }
+
+        var init = encrypt ? api.EncryptInit : api.DecryptInit;
+        var update = encrypt ? api.EncryptUpdate : api.DecryptUpdate;
+        var final = encrypt ? api.EncryptFinal : api.DecryptFinal;
         IntPtr ctx = Contexts().Cipher;
         try
         {
-            fixed (byte* k = key, v = iv, c = ciphertext, s = scratch)
+            fixed (byte* k = key, v = iv, i = input, o = output)
             {
                 int updated = 0, finished = 0;
-                if (api.DecryptInit(ctx, api.Aes256Cbc, k, v, null) != 1
-                    || api.DecryptUpdate(ctx, s, &updated, c, ciphertext.Length) != 1)
+                if (init(ctx, api.Aes256Cbc, k, v, null) != 1 || update(ctx, o, &updated, i, input.Length) != 1)
                 {
                     api.ClearErrors();
-                    throw new CryptographicException("AES-256-CBC decryption failed.");
+                    throw new CryptographicException("AES-256-CBC failed.");
                 }
 
-                if (api.DecryptFinal(ctx, s + updated, &finished) != 1)
+                if (final(ctx, o + updated, &finished) != 1)
                 {
                     // Bad padding: OpenSSL queued an error; leave nothing behind for the next caller on this thread.
                     api.ClearErrors();
@@ -159,14 +156,6 @@ internal static unsafe class OpenSsl
     private static Libcrypto Api() => s_api ?? throw new InvalidOperationException("OpenSSL is not available for direct calls: " + UnavailableReason);
 
     private static ThreadContexts Contexts() => t_contexts ??= new ThreadContexts(Api());
-
-    private static void CheckAesArguments(ReadOnlySpan<byte> key, ReadOnlySpan<byte> iv)
-    {
-        if (key.Length != 32 || iv.Length != 16)
-        {
-            throw new ArgumentException("AES-256-CBC needs a 32-byte key and a 16-byte IV.");
-        }
-    }
 
     private static Libcrypto? Load()
     {
