@@ -73,9 +73,10 @@ internal static class AesCbc
     {
         CheckLength(ciphertext);
         byte[]? rented = null;
-        Span<byte> scratch = ciphertext.Length + 16 <= StackScratchBytes
-            ? stackalloc byte[StackScratchBytes]
-            : (rented = ArrayPool<byte>.Shared.Rent(ciphertext.Length + 16));
+        int scratchLength = ciphertext.Length + 16;
+        Span<byte> scratch = scratchLength <= StackScratchBytes
+            ? stackalloc byte[scratchLength]
+            : (rented = ArrayPool<byte>.Shared.Rent(scratchLength));
         try
         {
             int length = OpenSsl.AesCbcDecrypt(key, iv, ciphertext, scratch);
@@ -101,7 +102,7 @@ internal static class AesCbc
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(scratch[..(ciphertext.Length + 16)]);
+            CryptographicOperations.ZeroMemory(scratch[..scratchLength]);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);

@@ -27,7 +27,8 @@ internal static unsafe class Kdf
     /// HMAC-SHA256 of <paramref name="data"/> into <paramref name="output"/> (32 bytes), from libsodium. Used for the
     /// chain steps: a one-byte input, four times per 1:1 message, where .NET's one-shot HMAC spends most of its time in
     /// OpenSSL's per-call algorithm lookup (under a process-wide lock, so worse with several threads), not hashing.
-    /// Long inputs (message MACs) stay on .NET's HMAC, whose SHA-256 uses the CPU's SHA instructions.
+    /// The message MACs, longer inputs, go through <see cref="OpenSsl.HmacSha256"/> instead, whose SHA-256 uses the
+    /// CPU's SHA instructions (libsodium's does not).
     /// Before/after in BENCHMARKS.md, "Changes made to src/Backchannel.Protocol", row 8.
     /// </summary>
     internal static void Hmac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> output)

@@ -191,7 +191,6 @@ internal static unsafe class OpenSsl
     /// <summary>The libcrypto functions, and the two algorithms fetched once for the process.</summary>
     private sealed class Libcrypto
     {
-        public readonly delegate* unmanaged<IntPtr, byte*, byte*, IntPtr> CipherFetch;
         public readonly delegate* unmanaged<IntPtr> CipherCtxNew;
         public readonly delegate* unmanaged<IntPtr, int> CipherCtxReset;
         public readonly delegate* unmanaged<IntPtr, void> CipherCtxFree;
@@ -201,7 +200,6 @@ internal static unsafe class OpenSsl
         public readonly delegate* unmanaged<IntPtr, IntPtr, byte*, byte*, void*, int> DecryptInit;
         public readonly delegate* unmanaged<IntPtr, byte*, int*, byte*, int, int> DecryptUpdate;
         public readonly delegate* unmanaged<IntPtr, byte*, int*, int> DecryptFinal;
-        public readonly delegate* unmanaged<IntPtr, byte*, byte*, IntPtr> MacFetch;
         public readonly delegate* unmanaged<IntPtr, IntPtr> MacCtxNew;
         public readonly delegate* unmanaged<IntPtr, void> MacCtxFree;
         public readonly delegate* unmanaged<IntPtr, Param*, int> MacCtxSetParams;
@@ -217,7 +215,7 @@ internal static unsafe class OpenSsl
         public Libcrypto(IntPtr library)
         {
             IntPtr Export(string name) => NativeLibrary.GetExport(library, name);
-            CipherFetch = (delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)Export("EVP_CIPHER_fetch");
+            var cipherFetch = (delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)Export("EVP_CIPHER_fetch");
             CipherCtxNew = (delegate* unmanaged<IntPtr>)Export("EVP_CIPHER_CTX_new");
             CipherCtxReset = (delegate* unmanaged<IntPtr, int>)Export("EVP_CIPHER_CTX_reset");
             CipherCtxFree = (delegate* unmanaged<IntPtr, void>)Export("EVP_CIPHER_CTX_free");
@@ -227,7 +225,7 @@ internal static unsafe class OpenSsl
             DecryptInit = (delegate* unmanaged<IntPtr, IntPtr, byte*, byte*, void*, int>)Export("EVP_DecryptInit_ex2");
             DecryptUpdate = (delegate* unmanaged<IntPtr, byte*, int*, byte*, int, int>)Export("EVP_DecryptUpdate");
             DecryptFinal = (delegate* unmanaged<IntPtr, byte*, int*, int>)Export("EVP_DecryptFinal_ex");
-            MacFetch = (delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)Export("EVP_MAC_fetch");
+            var macFetch = (delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)Export("EVP_MAC_fetch");
             MacCtxNew = (delegate* unmanaged<IntPtr, IntPtr>)Export("EVP_MAC_CTX_new");
             MacCtxFree = (delegate* unmanaged<IntPtr, void>)Export("EVP_MAC_CTX_free");
             MacCtxSetParams = (delegate* unmanaged<IntPtr, Param*, int>)Export("EVP_MAC_CTX_set_params");
@@ -238,8 +236,8 @@ internal static unsafe class OpenSsl
 
             fixed (byte* aes = "AES-256-CBC\0"u8, hmac = "HMAC\0"u8)
             {
-                Aes256Cbc = CipherFetch(IntPtr.Zero, aes, null);
-                Hmac = MacFetch(IntPtr.Zero, hmac, null);
+                Aes256Cbc = cipherFetch(IntPtr.Zero, aes, null);
+                Hmac = macFetch(IntPtr.Zero, hmac, null);
             }
 
             if (Aes256Cbc == IntPtr.Zero || Hmac == IntPtr.Zero)

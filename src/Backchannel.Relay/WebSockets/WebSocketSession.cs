@@ -22,7 +22,7 @@ namespace Backchannel.Relay.WebSockets;
 /// </param>
 internal sealed class WebSocketSession(
     WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger,
-    bool batched = false)
+    bool batched)
 {
     /// <summary>Why the send loop ends when the notifier revokes the subscription.</summary>
     private const string DeviceRemoved = "device removed";
@@ -95,8 +95,13 @@ internal sealed class WebSocketSession(
                 }
 
                 // Pushed in mailbox order; those at or below the cursor went out with the backlog or a read already.
-                int fresh = pushed.FindIndex(m => m.Sequence > cursor);
-                if (fresh >= 0)
+                int fresh = 0;
+                while (fresh < pushed.Count && pushed[fresh].Sequence <= cursor)
+                {
+                    fresh++;
+                }
+
+                if (fresh < pushed.Count)
                 {
                     cursor = await SendMessagesAsync(pushed, fresh, cancellationToken).ConfigureAwait(false);
                 }
