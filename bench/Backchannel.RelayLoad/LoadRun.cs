@@ -133,11 +133,15 @@ internal static class LoadRun
             double cpu0 = relay.CpuSeconds();
             double machine0 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            TimeSpan jit0 = System.Runtime.JitInfo.GetCompilationTime();
+            long jitMethods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             long files0 = relay.FileBytes();
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
             double cpu1 = relay.CpuSeconds();
             double machine1 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+            TimeSpan jit1 = System.Runtime.JitInfo.GetCompilationTime();
+            long jitMethods1 = System.Runtime.JitInfo.GetCompiledMethodCount();
             long files1 = relay.FileBytes();
             (_, long pendingAtEnd, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
             await Task.WhenAll(senders).ConfigureAwait(false);
@@ -176,6 +180,8 @@ internal static class LoadRun
                 Max = Ms(1.0),
                 RelayCpuPercent = (cpu1 - cpu0) / o.Seconds * 100,
                 LoadGenCpuPercent = (ownCpu1 - ownCpu0).TotalSeconds / o.Seconds * 100,
+                LoadGenJitMilliseconds = (jit1 - jit0).TotalMilliseconds,
+                LoadGenJitMethods = jitMethods1 - jitMethods0,
                 OtherCpuPercent = ((machine1 - machine0) - (cpu1 - cpu0) - (ownCpu1 - ownCpu0).TotalSeconds) / o.Seconds * 100,
                 RelayPeakRssBytes = relay.PeakRssBytes(),
                 DbFileGrowthBytes = files1 - files0,
@@ -274,6 +280,12 @@ internal sealed class RunResult
     public double Max { get; init; }
     public double RelayCpuPercent { get; init; }
     public double LoadGenCpuPercent { get; init; }
+    /// <summary>
+    /// Time the load generator's JIT spent compiling during the window, and how many methods: a window that starts
+    /// before tiered compilation has settled charges start-up work to the steady state.
+    /// </summary>
+    public double LoadGenJitMilliseconds { get; init; }
+    public long LoadGenJitMethods { get; init; }
     /// <summary>CPU the rest of the machine used in the window (other processes, interrupts), 100 = one core.</summary>
     public double OtherCpuPercent { get; init; }
     public long RelayPeakRssBytes { get; init; }
@@ -312,6 +324,8 @@ internal sealed class RunResult
         ["maxMs"] = Num(Max),
         ["relayCpuPercent"] = Math.Round(RelayCpuPercent, 1),
         ["loadGeneratorCpuPercent"] = Math.Round(LoadGenCpuPercent, 1),
+        ["loadGeneratorJitMs"] = Math.Round(LoadGenJitMilliseconds, 1),
+        ["loadGeneratorJitMethods"] = LoadGenJitMethods,
         ["otherCpuPercent"] = Math.Round(OtherCpuPercent, 1),
         ["relayPeakRssBytes"] = RelayPeakRssBytes,
         ["dbFileGrowthBytesDuringWindow"] = DbFileGrowthBytes,

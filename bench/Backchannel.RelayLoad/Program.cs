@@ -13,6 +13,9 @@ internal static class Program
     public const int MaxClients = 500;
     public const int MaxSeconds = 60;
 
+    /// <summary>JIT time in the window above this share of it means the warm-up was too short (1%).</summary>
+    private const double JitBusyFraction = 0.01;
+
     public static async Task<int> Main(string[] args)
     {
         LoadOptions options;
@@ -65,6 +68,13 @@ internal static class Program
             RunResult result = await LoadRun.RunAsync(options, rate, cancel.Token).ConfigureAwait(false);
             results.Add(result);
             Console.WriteLine(result.Row());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# load generator JIT in the window: {result.LoadGenJitMethods} methods, {result.LoadGenJitMilliseconds:F0} ms"));
+            if (result.LoadGenJitMilliseconds > JitBusyFraction * options.Seconds * 1000)
+            {
+                Console.WriteLine("# warning: the load generator was still compiling in the window, so the figures include start-up work; " +
+                                  "use a longer --warmup");
+            }
             if (result.Split is not null)
             {
                 Console.WriteLine(result.Split.Lines());
@@ -101,7 +111,7 @@ internal sealed class LoadOptions
 {
     public const string Usage =
         "usage: Backchannel.RelayLoad [--clients N (2..500, default 50)] [--rate R | --curve [--rates 1000,2500,...,max]]\n" +
-        "                             [--seconds S (1..60, default 10)] [--warmup W (0..60, default 3)] [--peers P (default 4)]\n" +
+        "                             [--seconds S (1..60, default 10)] [--warmup W (0..60, default 20)] [--peers P (default 4)]\n" +
         "                             [--storage-messages M (default 2000, 0 to skip)] [--relay PATH/backchannel.dll]\n" +
         "                             [--opaque-content (random bytes instead of Signal encryption: the relay's own capacity)]\n" +
         "                             [--min-threads T (the generator's minimum thread-pool workers, default 32; 0 = the runtime's default)]\n" +
@@ -112,7 +122,12 @@ internal sealed class LoadOptions
     public int Clients { get; private set; } = 50;
     public IReadOnlyList<double> Rates { get; private set; } = [1000];
     public int Seconds { get; private set; } = 10;
-    public int Warmup { get; private set; } = 3;
+    /// <summary>
+    /// Seconds of load before the window. 20 by default: with 3 (the default until 2026-11-28) the load generator was
+    /// still compiling its hot paths in the window (tiered compilation with PGO: 1,300–2,200 methods and 3–6 s of JIT
+    /// time in a 10-s window at 10,000/s), with 10 still 500 methods; from 15 on, a few dozen (BENCHMARKS.md).
+    /// </summary>
+    public int Warmup { get; private set; } = 20;
     public int PeersPerClient { get; private set; } = 4;
     public int StorageMessages { get; private set; } = 2000;
     public int PlaintextBytes { get; private set; } = 160;
