@@ -16,8 +16,14 @@ public sealed partial class BackchannelClient
     /// <summary>How long a closing connection waits for the relay's answer to our close frame.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(3);
 
-    /// <summary>Largest frame we accept: a 64 KiB message base64-encoded plus JSON around it.</summary>
+    /// <summary>
+    /// Largest frame we accept: a 64 KiB message base64-encoded plus JSON around it. A batched frame stops taking
+    /// messages once it has reached 64 KiB, so it is at most one such message beyond that.
+    /// </summary>
     private const int MaxFrameBytes = 256 * 1024;
+
+    /// <summary>Ids per ack frame: 100 ids of 38 bytes and the frame's 23 fit the relay's 4 KiB frame limit.</summary>
+    private const int AcksPerFrame = 100;
 
     /// <summary>
     /// Stays connected until <paramref name="ct"/> is cancelled: delivers the outbox on every connect, hands each
@@ -152,38 +158,11 @@ public sealed partial class BackchannelClient
                 }
                 if (parsed?.Type == "message" && parsed.Message is { } m)
                 {
-                    (bool ack, ChatMessage? message) = await ProcessIncomingAsync(m, CancellationToken.None).ConfigureAwait(false);
-                    await ReconcileIfDirtyAsync(CancellationToken.None).ConfigureAwait(false);
-                    try
-                    {
-                        if (ack)
-                        {
-                            byte[] ackFrame = JsonSerializer.SerializeToUtf8Bytes(new SocketFrame("ack", Id: m.Id), RelayClient.Json);
-                            await sendLock.WaitAsync(hardStop.Token).ConfigureAwait(false);
-                            try
-                            {
-                                // After our close frame nothing more may be sent; the message is stored and its
-                                // acknowledgement follows on the next connection or sync.
-                                if (socket.State == WebSocketState.Open)
-                                {
-                                    await socket.SendAsync(ackFrame, WebSocketMessageType.Text, true, hardStop.Token).ConfigureAwait(false);
-                                }
-                            }
-                            finally
-                            {
-                                sendLock.Release();
-                            }
-                        }
-                    }
-                    finally
-                    {
-                        // Stored already: shown even when the acknowledgement fails (the relay went away), because the
-                        // next connection's copy of it is a duplicate and is not shown again.
-                        if (message is not null)
-                        {
-                            await onMessage(message).ConfigureAwait(false);
-                        }
-                    }
+                    await HandleBatchAsync([m]).ConfigureAwait(false);
+                }
+                else if (parsed?.Type == "messages" && parsed.Messages is { Count: > 0 } batch)
+                {
+                    await HandleBatchAsync(batch).ConfigureAwait(false);
                 }
                 else if (parsed?.Type == "empty" && await onEmpty().ConfigureAwait(false))
                 {
@@ -198,6 +177,59 @@ public sealed partial class BackchannelClient
         finally
         {
             ct.ThrowIfCancellationRequested();
+        }
+
+        // Stores every message of a frame (each durably, before anything is acknowledged), acknowledges them in as few
+        // frames as the relay's 4 KiB frame limit allows, then shows them in the order they came.
+        async Task HandleBatchAsync(IReadOnlyList<IncomingMessageDto> batch)
+        {
+            var acks = new List<string>(batch.Count);
+            var shown = new List<ChatMessage>(batch.Count);
+            foreach (IncomingMessageDto m in batch)
+            {
+                (bool ack, ChatMessage? message) = await ProcessIncomingAsync(m, CancellationToken.None).ConfigureAwait(false);
+                if (ack)
+                {
+                    acks.Add(m.Id);
+                }
+                if (message is not null)
+                {
+                    shown.Add(message);
+                }
+            }
+            await ReconcileIfDirtyAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                for (int i = 0; i < acks.Count; i += AcksPerFrame)
+                {
+                    List<string> ids = acks.GetRange(i, Math.Min(AcksPerFrame, acks.Count - i));
+                    SocketFrame ackFrame = ids.Count == 1 ? new SocketFrame("ack", Id: ids[0]) : new SocketFrame("ack", Ids: ids);
+                    byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(ackFrame, RelayClient.Json);
+                    await sendLock.WaitAsync(hardStop.Token).ConfigureAwait(false);
+                    try
+                    {
+                        // After our close frame nothing more may be sent; the messages are stored and their
+                        // acknowledgements follow on the next connection or sync.
+                        if (socket.State == WebSocketState.Open)
+                        {
+                            await socket.SendAsync(bytes, WebSocketMessageType.Text, true, hardStop.Token).ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        sendLock.Release();
+                    }
+                }
+            }
+            finally
+            {
+                // Stored already: shown even when the acknowledgement fails (the relay went away), because the next
+                // connection's copy of each is a duplicate and is not shown again.
+                foreach (ChatMessage message in shown)
+                {
+                    await onMessage(message).ConfigureAwait(false);
+                }
+            }
         }
     }
 

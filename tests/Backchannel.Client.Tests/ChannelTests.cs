@@ -333,6 +333,46 @@ public sealed class ChannelTests
     }
 
     [Fact]
+    public async Task Watch_takes_a_backlog_in_batched_frames_stores_and_shows_every_message_in_order_and_acknowledges_all()
+    {
+        // 150 pending messages come in two "messages" frames (at most 100 each) and are acknowledged in ack frames of
+        // up to 100 ids: a message dropped from a frame, shown out of order or left unacknowledged fails this.
+        await using Scenario s = await Scenario.StartAsync();
+        (BackchannelClient east, BackchannelClient west) = await s.PairAsync();
+        const int Backlog = 150;
+        for (int i = 0; i < Backlog; i++)
+        {
+            await east.SendAsync("west", $"backlog {i}");
+        }
+        Assert.Equal(Backlog, await west.PendingOnRelayAsync());
+
+        var got = new List<string>();
+        var all = new TaskCompletionSource();
+        using var stop = new CancellationTokenSource();
+        Task watching = west.WatchAsync(m =>
+        {
+            got.Add(m.Text);
+            if (got.Count == Backlog)
+            {
+                all.TrySetResult();
+            }
+            return Task.CompletedTask;
+        }, ct: stop.Token);
+        await all.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        Stopwatch acked = Stopwatch.StartNew();
+        while (await west.PendingOnRelayAsync() > 0 && acked.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(0, await west.PendingOnRelayAsync());
+        stop.Cancel();
+        await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(0, Backlog).Select(i => $"backlog {i}"), got);
+        Assert.Equal(Backlog, west.Read(limit: 500).Count(m => m.Text.StartsWith("backlog ", StringComparison.Ordinal)));
+        Assert.Empty(await west.SyncAsync());
+    }
+
+    [Fact]
     public async Task Watch_reconnects_after_the_relay_returns_and_delivers_the_outbox_on_connect()
     {
         await using Scenario s = await Scenario.StartAsync();

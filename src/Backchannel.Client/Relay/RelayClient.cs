@@ -124,7 +124,8 @@ internal sealed class RelayClient : IDisposable
     /// <summary>Opens <c>/v1/websocket</c>, authenticated.</summary>
     public async Task<ClientWebSocket> ConnectAsync(CancellationToken ct)
     {
-        var builder = new UriBuilder(new Uri(_baseUri, "v1/websocket"));
+        // Batched: what is ready comes in one "messages" frame, so a backlog costs a frame per batch (and one ack frame).
+        var builder = new UriBuilder(new Uri(_baseUri, "v1/websocket?batched=true"));
         builder.Scheme = builder.Scheme == "https" ? "wss" : "ws";
         var socket = new ClientWebSocket();
         if (_auth is not null)
