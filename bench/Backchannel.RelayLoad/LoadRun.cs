@@ -135,6 +135,8 @@ internal static class LoadRun
             TimeSpan ownCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             TimeSpan jit0 = System.Runtime.JitInfo.GetCompilationTime();
             long jitMethods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            TimeSpan gcPause0 = GC.GetTotalPauseDuration();
+            int gcCount0 = GC.CollectionCount(0);
             long files0 = relay.FileBytes();
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
             double cpu1 = relay.CpuSeconds();
@@ -142,6 +144,8 @@ internal static class LoadRun
             TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
             TimeSpan jit1 = System.Runtime.JitInfo.GetCompilationTime();
             long jitMethods1 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            TimeSpan gcPause1 = GC.GetTotalPauseDuration();
+            int gcCount1 = GC.CollectionCount(0);
             long files1 = relay.FileBytes();
             (_, long pendingAtEnd, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
             await Task.WhenAll(senders).ConfigureAwait(false);
@@ -182,6 +186,8 @@ internal static class LoadRun
                 LoadGenCpuPercent = (ownCpu1 - ownCpu0).TotalSeconds / o.Seconds * 100,
                 LoadGenJitMilliseconds = (jit1 - jit0).TotalMilliseconds,
                 LoadGenJitMethods = jitMethods1 - jitMethods0,
+                LoadGenGcPauseMilliseconds = (gcPause1 - gcPause0).TotalMilliseconds,
+                LoadGenGcCount = gcCount1 - gcCount0,
                 OtherCpuPercent = ((machine1 - machine0) - (cpu1 - cpu0) - (ownCpu1 - ownCpu0).TotalSeconds) / o.Seconds * 100,
                 RelayPeakRssBytes = relay.PeakRssBytes(),
                 DbFileGrowthBytes = files1 - files0,
@@ -286,6 +292,10 @@ internal sealed class RunResult
     /// </summary>
     public double LoadGenJitMilliseconds { get; init; }
     public long LoadGenJitMethods { get; init; }
+
+    /// <summary>The load generator's garbage collections in the window (all generations) and the time they paused it.</summary>
+    public double LoadGenGcPauseMilliseconds { get; init; }
+    public int LoadGenGcCount { get; init; }
     /// <summary>CPU the rest of the machine used in the window (other processes, interrupts), 100 = one core.</summary>
     public double OtherCpuPercent { get; init; }
     public long RelayPeakRssBytes { get; init; }
@@ -326,6 +336,8 @@ internal sealed class RunResult
         ["loadGeneratorCpuPercent"] = Math.Round(LoadGenCpuPercent, 1),
         ["loadGeneratorJitMs"] = Math.Round(LoadGenJitMilliseconds, 1),
         ["loadGeneratorJitMethods"] = LoadGenJitMethods,
+        ["loadGeneratorGcCount"] = LoadGenGcCount,
+        ["loadGeneratorGcPauseMs"] = Math.Round(LoadGenGcPauseMilliseconds, 1),
         ["otherCpuPercent"] = Math.Round(OtherCpuPercent, 1),
         ["relayPeakRssBytes"] = RelayPeakRssBytes,
         ["dbFileGrowthBytesDuringWindow"] = DbFileGrowthBytes,

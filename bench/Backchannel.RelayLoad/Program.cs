@@ -69,7 +69,8 @@ internal static class Program
             results.Add(result);
             Console.WriteLine(result.Row());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# load generator JIT in the window: {result.LoadGenJitMethods} methods, {result.LoadGenJitMilliseconds:F0} ms"));
+                $"# load generator JIT in the window: {result.LoadGenJitMethods} methods, {result.LoadGenJitMilliseconds:F0} ms; " +
+                $"GC: {result.LoadGenGcCount} collections, {result.LoadGenGcPauseMilliseconds:F0} ms paused"));
             if (result.LoadGenJitMilliseconds > JitBusyFraction * options.Seconds * 1000)
             {
                 Console.WriteLine("# warning: the load generator was still compiling in the window, so the figures include start-up work; " +
