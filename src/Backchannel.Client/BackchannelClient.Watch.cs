@@ -185,8 +185,13 @@ public sealed partial class BackchannelClient
         {
             var acks = new List<string>(batch.Count);
             var shown = new List<ChatMessage>(batch.Count);
-            foreach (IncomingMessageDto m in batch)
+            foreach (IncomingMessageDto? m in batch)
             {
+                if (m is null)
+                {
+                    // A null in the array is no message; the relay never sends one.
+                    continue;
+                }
                 (bool ack, ChatMessage? message) = await ProcessIncomingAsync(m, CancellationToken.None).ConfigureAwait(false);
                 if (ack)
                 {
