@@ -316,17 +316,7 @@ public sealed class ChannelTests
             await east.SendAsync("west", $"pushed {i}", "relations");
         }
         await three.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        // The watch acknowledges each message over the socket; the relay handles those frames in its own time. Wait
-        // for it while the connection is open: once stopped, an acknowledgement the relay had not read yet when the
-        // close grace ran out (a loaded machine) is rightly left to the next sync, which is not what this checks.
-        Stopwatch acked = Stopwatch.StartNew();
-        while (await west.PendingOnRelayAsync() > 0 && acked.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(50);
-        }
-        Assert.Equal(0, await west.PendingOnRelayAsync());
-        stop.Cancel();
-        await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        await StopWatchingOnceAcknowledgedAsync(west, stop, watching);
         Assert.Equal(["pushed 1", "pushed 2", "pushed 3"], got);
         Assert.Equal(0, await west.PendingOnRelayAsync());
         Assert.Empty(await west.SyncAsync());
@@ -359,17 +349,28 @@ public sealed class ChannelTests
             return Task.CompletedTask;
         }, ct: stop.Token);
         await all.Task.WaitAsync(TimeSpan.FromSeconds(120));
-        Stopwatch acked = Stopwatch.StartNew();
-        while (await west.PendingOnRelayAsync() > 0 && acked.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(50);
-        }
-        Assert.Equal(0, await west.PendingOnRelayAsync());
-        stop.Cancel();
-        await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        await StopWatchingOnceAcknowledgedAsync(west, stop, watching);
         Assert.Equal(Enumerable.Range(0, Backlog).Select(i => $"backlog {i}"), got);
         Assert.Equal(Backlog, west.Read(limit: 500).Count(m => m.Text.StartsWith("backlog ", StringComparison.Ordinal)));
         Assert.Empty(await west.SyncAsync());
+    }
+
+    /// <summary>
+    /// The watch acknowledges over the socket; the relay handles those frames in its own time. Waits for the mailbox
+    /// to empty while the connection is open (once stopped, an acknowledgement the relay had not read when the close
+    /// grace ran out, on a loaded machine, is rightly left to the next sync, which is not what these tests check),
+    /// asserts it is empty, then stops the watch.
+    /// </summary>
+    private static async Task StopWatchingOnceAcknowledgedAsync(BackchannelClient client, CancellationTokenSource stop, Task watching)
+    {
+        Stopwatch acked = Stopwatch.StartNew();
+        while (await client.PendingOnRelayAsync() > 0 && acked.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(0, await client.PendingOnRelayAsync());
+        stop.Cancel();
+        await watching.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
