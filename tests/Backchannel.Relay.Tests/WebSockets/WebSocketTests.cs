@@ -51,19 +51,9 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
-        string[] ids = [.. Enumerable.Range(0, 250).Select(_ => RelayClient.NewId())];
-        foreach (string[] chunk in ids.Chunk(50))
-        {
-            await alice.SendMessagesAsync([.. chunk.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)i]))]);
-        }
-
+        string[] ids = await SendBacklogAsync(alice, bob, 250);
         using ClientWebSocket socket = await ConnectAsync(bob);
-        foreach (string id in ids)
-        {
-            Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
-        }
-
-        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        await ReceiveBacklogAsync(socket, ids);
         foreach (string id in ids)
         {
             await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = id });
@@ -79,16 +69,9 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
-        string[] ids = [.. Enumerable.Range(0, 4).Select(_ => RelayClient.NewId())];
-        await alice.SendMessagesAsync([.. ids.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)i]))]);
-
+        string[] ids = await SendBacklogAsync(alice, bob, 4);
         using ClientWebSocket socket = await ConnectAsync(bob);
-        foreach (string id in ids)
-        {
-            Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
-        }
-
-        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        await ReceiveBacklogAsync(socket, ids);
         await SendAsync(socket, new JsonObject { ["type"] = "ack", ["ids"] = new JsonArray(ids[0], "NOT-A-UUID") });
         await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = ids[0], ["ids"] = new JsonArray(ids[3]) });
         await SendAsync(socket, new JsonObject { ["type"] = "ack", ["ids"] = new JsonArray() });
@@ -106,12 +89,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
-        string[] backlog = [.. Enumerable.Range(0, 250).Select(_ => RelayClient.NewId())];
-        foreach (string[] chunk in backlog.Chunk(50))
-        {
-            await alice.SendMessagesAsync([.. chunk.Select((id, i) => RelayClient.Message(id, bob.Account, 1, [(byte)i]))]);
-        }
-
+        string[] backlog = await SendBacklogAsync(alice, bob, 250);
         using ClientWebSocket socket = await ConnectAsync(bob, "?batched=true");
         var received = new List<string>();
         var frameSizes = new List<int>();
@@ -294,6 +272,29 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         using var timeout = new CancellationTokenSource(Timeout);
         await socket.ConnectAsync(uri, timeout.Token);
         return socket;
+    }
+
+    /// <summary>Sends <paramref name="count"/> new messages from <paramref name="from"/> to <paramref name="to"/>'s device 1, in requests of 50; returns their ids in order.</summary>
+    private static async Task<string[]> SendBacklogAsync(RelayClient from, RelayClient to, int count)
+    {
+        string[] ids = [.. Enumerable.Range(0, count).Select(_ => RelayClient.NewId())];
+        foreach (string[] chunk in ids.Chunk(50))
+        {
+            await from.SendMessagesAsync([.. chunk.Select((id, i) => RelayClient.Message(id, to.Account, 1, [(byte)i]))]);
+        }
+
+        return ids;
+    }
+
+    /// <summary>Asserts that a per-message socket delivers exactly <paramref name="ids"/>, in order, then "empty".</summary>
+    private static async Task ReceiveBacklogAsync(ClientWebSocket socket, string[] ids)
+    {
+        foreach (string id in ids)
+        {
+            Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
+        }
+
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
     }
 
     private static async Task<JsonObject> ReceiveAsync(ClientWebSocket socket)
