@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 
 namespace Backchannel.RelayLoad;
 
-/// <summary>One message due in the window, as its recipient saw it: sender and index, due time, frame read, decrypted.</summary>
-internal readonly record struct Arrival(string Source, long K, long Due, long Received, long Decrypted);
+/// <summary>One message due in the window, as its recipient saw it: sender's client index and message index, due time, frame read, decrypted.</summary>
+internal readonly record struct Arrival(int Sender, long K, long Due, long Received, long Decrypted);
 
 /// <summary>
 /// Where the send → decrypted latency goes, per message (Stopwatch timestamps, one clock for all clients):
@@ -36,17 +36,16 @@ internal sealed class LatencySplit
 
     public static LatencySplit Compute(IEnumerable<Arrival> arrivals, IReadOnlyList<SimClient> clients)
     {
-        var byAccount = clients.ToDictionary(c => c.Account, StringComparer.Ordinal);
         var rows = new List<double[]>();
         double toMs = 1000.0 / Stopwatch.Frequency;
         foreach (Arrival a in arrivals)
         {
-            if (!byAccount.TryGetValue(a.Source, out SimClient? sender))
+            if (a.Sender < 0 || a.Sender >= clients.Count)
             {
                 continue;
             }
 
-            (long started, long posted, long answered) = sender.SendTimes(a.K);
+            (long started, long posted, long answered) = clients[a.Sender].SendTimes(a.K);
             if (posted == 0)
             {
                 continue;

@@ -37,10 +37,11 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
     }
 
     /// <summary>
-    /// Called from one client's receive loop only, so its lists need no lock. <paramref name="source"/> and
-    /// <paramref name="k"/> name the message on the sending side; <paramref name="received"/> is when its frame was read.
+    /// Called from one client's receive loop only, so its lists need no lock. <paramref name="sender"/> (the sending
+    /// client's index) and <paramref name="k"/> name the message on the sending side; <paramref name="received"/> is
+    /// when its frame was read.
     /// </summary>
-    public void CountDelivered(int client, long due, long decrypted, string source, long k, long received)
+    public void CountDelivered(int client, long due, long decrypted, int sender, long k, long received)
     {
         Interlocked.Increment(ref _deliveredTotal);
         if (decrypted >= measureStart && decrypted < measureEnd)
@@ -51,7 +52,7 @@ internal sealed class RunCounters(int clients, long measureStart, long measureEn
         if (due >= measureStart && due < measureEnd)
         {
             _latencies[client].Add(decrypted - due);
-            _arrivals[client].Add(new Arrival(source, k, due, received, decrypted));
+            _arrivals[client].Add(new Arrival(sender, k, due, received, decrypted));
             Interlocked.Increment(ref _latencyCount);
         }
     }
@@ -138,7 +139,14 @@ internal static class LoadRun
             TimeSpan gcPause0 = GC.GetTotalPauseDuration();
             int gcCount0 = GC.CollectionCount(0);
             long files0 = relay.FileBytes();
+            DiskStats? disk = DiskStats.For(Path.GetDirectoryName(relay.DatabasePath)!);
+            DiskStats.Sample? disk0 = disk?.Read();
+            long diskAt0 = Stopwatch.GetTimestamp();
+            await using var syncProbe = new SyncProbe(Path.GetDirectoryName(relay.DatabasePath)!);
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
+            SyncProbe.Result syncs = await syncProbe.StopAsync().ConfigureAwait(false);
+            DiskStats.Window? diskWindow = disk is null || disk0 is null ? null
+                : DiskStats.Window.Between(disk.Name, disk0.Value, disk.Read(), Stopwatch.GetElapsedTime(diskAt0).TotalSeconds);
             double cpu1 = relay.CpuSeconds();
             double machine1 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -146,6 +154,7 @@ internal static class LoadRun
             long jitMethods1 = System.Runtime.JitInfo.GetCompiledMethodCount();
             TimeSpan gcPause1 = GC.GetTotalPauseDuration();
             int gcCount1 = GC.CollectionCount(0);
+            GCMemoryInfo lastYoung = GC.GetGCMemoryInfo(GCKind.Ephemeral);
             long files1 = relay.FileBytes();
             (_, long pendingAtEnd, _) = await relay.DatabaseStatsAsync(ct).ConfigureAwait(false);
             await Task.WhenAll(senders).ConfigureAwait(false);
@@ -188,6 +197,10 @@ internal static class LoadRun
                 LoadGenJitMethods = jitMethods1 - jitMethods0,
                 LoadGenGcPauseMilliseconds = (gcPause1 - gcPause0).TotalMilliseconds,
                 LoadGenGcCount = gcCount1 - gcCount0,
+                Disk = diskWindow,
+                Syncs = syncs,
+                LoadGenLastYoungGcPromotedBytes = lastYoung.Index == 0 ? -1 : lastYoung.PromotedBytes,
+                LoadGenLastYoungGcPauseMilliseconds = lastYoung.Index == 0 ? double.NaN : lastYoung.PauseDurations[0].TotalMilliseconds,
                 OtherCpuPercent = ((machine1 - machine0) - (cpu1 - cpu0) - (ownCpu1 - ownCpu0).TotalSeconds) / o.Seconds * 100,
                 RelayPeakRssBytes = relay.PeakRssBytes(),
                 DbFileGrowthBytes = files1 - files0,
@@ -296,6 +309,13 @@ internal sealed class RunResult
     /// <summary>The load generator's garbage collections in the window (all generations) and the time they paused it.</summary>
     public double LoadGenGcPauseMilliseconds { get; init; }
     public int LoadGenGcCount { get; init; }
+
+    /// <summary>
+    /// The generator's last gen0/gen1 collection before the window's end: bytes it promoted and its pause. What a
+    /// young collection costs is mostly what it promotes; -1 / NaN when there was none.
+    /// </summary>
+    public long LoadGenLastYoungGcPromotedBytes { get; init; }
+    public double LoadGenLastYoungGcPauseMilliseconds { get; init; }
     /// <summary>CPU the rest of the machine used in the window (other processes, interrupts), 100 = one core.</summary>
     public double OtherCpuPercent { get; init; }
     public long RelayPeakRssBytes { get; init; }
@@ -312,6 +332,12 @@ internal sealed class RunResult
     public string LoadAverageAfter { get; init; } = "";
     public double SetupSeconds { get; init; }
     public LatencySplit? Split { get; init; }
+
+    /// <summary>The relay's disk in the window, or null where it cannot be read.</summary>
+    public DiskStats.Window? Disk { get; init; }
+
+    /// <summary>The sync probe's timings in the window (<see cref="SyncProbe"/>).</summary>
+    public SyncProbe.Result? Syncs { get; init; }
 
     private string Offered => double.IsPositiveInfinity(OfferedRate) ? "max" : OfferedRate.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -338,6 +364,24 @@ internal sealed class RunResult
         ["loadGeneratorJitMethods"] = LoadGenJitMethods,
         ["loadGeneratorGcCount"] = LoadGenGcCount,
         ["loadGeneratorGcPauseMs"] = Math.Round(LoadGenGcPauseMilliseconds, 1),
+        ["loadGeneratorLastYoungGcPromotedBytes"] = LoadGenLastYoungGcPromotedBytes,
+        ["loadGeneratorLastYoungGcPauseMs"] = Num(LoadGenLastYoungGcPauseMilliseconds),
+        ["syncProbe"] = Syncs is null ? null : new JsonObject
+        {
+            ["count"] = Syncs.Count,
+            ["medianMs"] = Num(Syncs.MedianMs),
+            ["maxMs"] = Num(Syncs.MaxMs),
+            ["over10Ms"] = Syncs.Over10Ms,
+        },
+        ["disk"] = Disk is null ? null : new JsonObject
+        {
+            ["device"] = Disk.Device,
+            ["writesPerSecond"] = Math.Round(Disk.WritesPerSecond, 1),
+            ["writeAverageMs"] = Num(Disk.WriteAverageMs),
+            ["flushesPerSecond"] = Math.Round(Disk.FlushesPerSecond, 1),
+            ["flushAverageMs"] = Num(Disk.FlushAverageMs),
+            ["busyPercent"] = Math.Round(Disk.BusyPercent, 1),
+        },
         ["otherCpuPercent"] = Math.Round(OtherCpuPercent, 1),
         ["relayPeakRssBytes"] = RelayPeakRssBytes,
         ["dbFileGrowthBytesDuringWindow"] = DbFileGrowthBytes,

@@ -68,9 +68,21 @@ internal static class Program
             RunResult result = await LoadRun.RunAsync(options, rate, cancel.Token).ConfigureAwait(false);
             results.Add(result);
             Console.WriteLine(result.Row());
+            string lastYoung = result.LoadGenLastYoungGcPromotedBytes < 0 ? "no young collection yet" : string.Create(CultureInfo.InvariantCulture,
+                $"the last young one promoted {result.LoadGenLastYoungGcPromotedBytes / 1e6:F2} MB and paused {result.LoadGenLastYoungGcPauseMilliseconds:F1} ms");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# load generator JIT in the window: {result.LoadGenJitMethods} methods, {result.LoadGenJitMilliseconds:F0} ms; " +
-                $"GC: {result.LoadGenGcCount} collections, {result.LoadGenGcPauseMilliseconds:F0} ms paused"));
+                $"GC: {result.LoadGenGcCount} collections, {result.LoadGenGcPauseMilliseconds:F0} ms paused; {lastYoung}"));
+            if (result.Disk is not null)
+            {
+                Console.WriteLine(result.Disk.Line());
+            }
+
+            if (result.Syncs is not null)
+            {
+                Console.WriteLine(result.Syncs.Line());
+            }
+
             if (result.LoadGenJitMilliseconds > JitBusyFraction * options.Seconds * 1000)
             {
                 Console.WriteLine("# warning: the load generator was still compiling in the window, so the figures include start-up work; " +
