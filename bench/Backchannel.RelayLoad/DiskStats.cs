@@ -68,12 +68,29 @@ internal sealed class DiskStats
         }
     }
 
-    /// <summary>The device's counters now (see Documentation/admin-guide/iostats.rst for the fields).</summary>
-    public Sample Read()
+    /// <summary>
+    /// The device's counters now (see the kernel's Documentation/admin-guide/iostats.rst for the fields), or null
+    /// when they cannot be read (the device went away).
+    /// </summary>
+    public Sample? Read()
     {
-        string[] f = File.ReadLines("/proc/diskstats")
-            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .First(f => f[0] == _major && f[1] == _minor);
+        string[]? f;
+        try
+        {
+            f = File.ReadLines("/proc/diskstats")
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .FirstOrDefault(fields => fields.Length >= 14 && fields[0] == _major && fields[1] == _minor);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        if (f is null)
+        {
+            return null;
+        }
+
         long Field(int i) => i < f.Length ? long.Parse(f[i], CultureInfo.InvariantCulture) : 0;
         // After major, minor and name: 5 writes completed, 8 ms writing, 10 ms doing I/O, 16 flushes completed, 17 ms flushing.
         return new Sample(Field(7), Field(10), Field(12), Field(18), Field(19));

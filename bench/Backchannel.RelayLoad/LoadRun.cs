@@ -145,8 +145,9 @@ internal static class LoadRun
             await using var syncProbe = new SyncProbe(Path.GetDirectoryName(relay.DatabasePath)!);
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
             SyncProbe.Result syncs = await syncProbe.StopAsync().ConfigureAwait(false);
-            DiskStats.Window? diskWindow = disk is null || disk0 is null ? null
-                : DiskStats.Window.Between(disk.Name, disk0.Value, disk.Read(), Stopwatch.GetElapsedTime(diskAt0).TotalSeconds);
+            DiskStats.Sample? disk1 = disk?.Read();
+            DiskStats.Window? diskWindow = disk is null || disk0 is null || disk1 is null ? null
+                : DiskStats.Window.Between(disk.Name, disk0.Value, disk1.Value, Stopwatch.GetElapsedTime(diskAt0).TotalSeconds);
             double cpu1 = relay.CpuSeconds();
             double machine1 = RelayProcess.MachineBusySeconds();
             TimeSpan ownCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
