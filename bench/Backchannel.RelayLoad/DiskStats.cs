@@ -53,9 +53,7 @@ internal sealed class DiskStats
                 return null;
             }
 
-            string? name = File.ReadLines("/proc/diskstats")
-                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .FirstOrDefault(f => f.Length >= 14 && f[0] == major && f[1] == minor)?[2];
+            string? name = DeviceFields(major, minor)?[2];
             return name is null ? null : new DiskStats(name, major, minor);
         }
         catch (IOException)
@@ -77,9 +75,7 @@ internal sealed class DiskStats
         string[]? f;
         try
         {
-            f = File.ReadLines("/proc/diskstats")
-                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .FirstOrDefault(fields => fields.Length >= 14 && fields[0] == _major && fields[1] == _minor);
+            f = DeviceFields(_major, _minor);
         }
         catch (IOException)
         {
@@ -95,6 +91,12 @@ internal sealed class DiskStats
         // After major, minor and name: 5 writes completed, 8 ms writing, 10 ms doing I/O, 16 flushes completed, 17 ms flushing.
         return new Sample(Field(7), Field(10), Field(12), Field(18), Field(19));
     }
+
+    /// <summary>The device's line of <c>/proc/diskstats</c>, split into fields, or null when it has none.</summary>
+    private static string[]? DeviceFields(string major, string minor) =>
+        File.ReadLines("/proc/diskstats")
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .FirstOrDefault(f => f.Length >= 14 && f[0] == major && f[1] == minor);
 
     public readonly record struct Sample(long Writes, long WriteMilliseconds, long BusyMilliseconds, long Flushes, long FlushMilliseconds);
 

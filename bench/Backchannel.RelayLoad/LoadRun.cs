@@ -139,10 +139,10 @@ internal static class LoadRun
             TimeSpan gcPause0 = GC.GetTotalPauseDuration();
             int gcCount0 = GC.CollectionCount(0);
             long files0 = relay.FileBytes();
-            DiskStats? disk = DiskStats.For(Path.GetDirectoryName(relay.DatabasePath)!);
+            DiskStats? disk = DiskStats.For(relay.DataDirectory);
             DiskStats.Sample? disk0 = disk?.Read();
             long diskAt0 = Stopwatch.GetTimestamp();
-            await using var syncProbe = new SyncProbe(Path.GetDirectoryName(relay.DatabasePath)!);
+            await using var syncProbe = new SyncProbe(relay.DataDirectory);
             await WaitUntilAsync(measureEnd, ct).ConfigureAwait(false);
             SyncProbe.Result syncs = await syncProbe.StopAsync().ConfigureAwait(false);
             DiskStats.Sample? disk1 = disk?.Read();

@@ -43,6 +43,9 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>The relay's data directory (its <c>--data</c>), removed when the relay is disposed.</summary>
+    public string DataDirectory => _dataDirectory;
+
     public string DatabasePath => Path.Combine(_dataDirectory, "relay.db");
 
     public static async Task<RelayProcess> StartAsync(string relayDll, CancellationToken cancellationToken)
