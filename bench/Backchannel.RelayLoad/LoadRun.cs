@@ -89,7 +89,7 @@ internal static class LoadRun
             UseProxy = false,
         };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
-        var clients = Enumerable.Range(0, o.Clients).Select(i => new SimClient(http, relay.Url, i, o.OpaqueContent, o.AckEach, o.PushEach)).ToList();
+        var clients = Enumerable.Range(0, o.Clients).Select(i => new SimClient(http, relay.Url, i, o.OpaqueContent, o.AckEach, o.PushEach, o.SocketSend)).ToList();
         try
         {
             // Set-up (not measured): accounts, sessions with P peers each (a ring), WebSockets.

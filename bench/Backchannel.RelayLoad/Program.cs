@@ -46,7 +46,8 @@ internal static class Program
                           $"warmup {options.Warmup} s, measured {options.Seconds} s, " +
                           (options.OpaqueContent ? "opaque content (227 random bytes, no Signal encryption or decryption)" : $"plaintext {options.PlaintextBytes} B") +
                           (options.AckEach ? ", one ack frame per message" : ", acks batched per frame") +
-                          (options.PushEach ? ", one pushed frame per message" : ", pushes batched per frame"));
+                          (options.PushEach ? ", one pushed frame per message" : ", pushes batched per frame") +
+                          (options.SocketSend ? ", sends as frames on the socket" : ", sends as POST /v1/messages"));
         Console.WriteLine($"# relay limits raised by environment: {string.Join(' ', RelayProcess.LimitOverrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
         Console.WriteLine(RunResult.Header);
 
@@ -130,6 +131,7 @@ internal sealed class LoadOptions
         "                             [--min-threads T (the generator's minimum thread-pool workers, default 32; 0 = the runtime's default)]\n" +
         "                             [--ack-each (one ack frame per message, as before 2026-11-28; default: a frame acks all received since the last)]\n" +
         "                             [--push-each (one pushed frame per message, as before 2026-11-28; default: the socket asks for ?batched=true)]\n" +
+        "                             [--socket-send (each batch as a \"send\" frame on the client's socket; default: POST /v1/messages)]\n" +
         "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
 
     public int Clients { get; private set; } = 50;
@@ -158,6 +160,9 @@ internal sealed class LoadOptions
 
     /// <summary>A socket without <c>?batched=true</c>: the relay pushes one frame per message.</summary>
     public bool PushEach { get; private set; }
+
+    /// <summary>Each batch as a <c>"send"</c> frame on the client's socket, answered by a <c>"sent"</c> frame, instead of an HTTP request.</summary>
+    public bool SocketSend { get; private set; }
     public string RelayDll { get; private set; } = DefaultRelayDll();
 
     /// <summary>"max": every client sends back to back in batches of 100 (closed loop).</summary>
@@ -188,6 +193,7 @@ internal sealed class LoadOptions
                 case "--opaque-content": o.OpaqueContent = true; break;
                 case "--ack-each": o.AckEach = true; break;
                 case "--push-each": o.PushEach = true; break;
+                case "--socket-send": o.SocketSend = true; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}.");
             }

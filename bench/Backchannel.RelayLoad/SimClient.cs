@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
@@ -41,7 +42,7 @@ internal sealed class SimClient : IAsyncDisposable
     /// <summary>Ids per ack frame: 100 of 38 bytes plus the frame's 23 fit the relay's 4 KiB frame limit.</summary>
     private const int AcksPerFrame = 100;
 
-    public SimClient(HttpClient http, Uri relay, int index, bool opaqueContent = false, bool ackEach = false, bool pushEach = false)
+    public SimClient(HttpClient http, Uri relay, int index, bool opaqueContent = false, bool ackEach = false, bool pushEach = false, bool socketSend = false)
     {
         _http = http;
         _relay = relay;
@@ -49,6 +50,7 @@ internal sealed class SimClient : IAsyncDisposable
         OpaqueContent = opaqueContent;
         AckEach = ackEach;
         PushEach = pushEach;
+        SocketSend = socketSend;
         _identity = IdentityKeyPair.Generate();
         _store = new InMemoryProtocolStore(_identity, KeyHelper.GenerateRegistrationId());
         _credential = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -75,6 +77,21 @@ internal sealed class SimClient : IAsyncDisposable
     /// otherwise it sends what is ready at once in <c>"messages"</c> frames.
     /// </summary>
     public bool PushEach { get; }
+
+    /// <summary>
+    /// Send each batch as a <c>"send"</c> frame on the client's socket and wait for its <c>"sent"</c> answer
+    /// (<c>--socket-send</c>), instead of a <c>POST /v1/messages</c>: no HTTP request per batch on either side.
+    /// </summary>
+    public bool SocketSend { get; }
+
+    /// <summary>One frame at a time on the socket: the send loop's sends, the acks, the close.</summary>
+    private readonly SemaphoreSlim _socketSending = new(1, 1);
+
+    /// <summary>The answer the send loop waits for (one send in flight per client), completed by the receive loop.</summary>
+    private TaskCompletionSource<(int Status, string Frame)>? _pendingSend;
+
+    /// <summary>The last send frame's requestId.</summary>
+    private long _requests;
 
     /// <summary>Size of an opaque message: the 227-byte SignalMessage of a 160-byte plaintext.</summary>
     private const int OpaqueContentBytes = 227;
@@ -261,6 +278,12 @@ internal sealed class SimClient : IAsyncDisposable
             using (var w = new Utf8JsonWriter(buffer))
             {
                 w.WriteStartObject();
+                if (SocketSend)
+                {
+                    w.WriteString("type", "send");
+                    w.WriteString("requestId", (++_requests).ToString(CultureInfo.InvariantCulture));
+                }
+
                 w.WriteStartArray("messages");
                 lock (_storeLock)
                 {
@@ -307,31 +330,76 @@ internal sealed class SimClient : IAsyncDisposable
 
             long first = k;
             k += count;
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_relay, "v1/messages"))
+            (int status, string? refusal) = SocketSend
+                ? await SendOverSocketAsync(buffer.WrittenMemory, count, ct).ConfigureAwait(false)
+                : await PostAsync(buffer.WrittenMemory, count, ct).ConfigureAwait(false);
+            long answered = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++)
             {
-                Content = new ReadOnlyMemoryContent(buffer.WrittenMemory) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-            };
-            request.Headers.Authorization = _auth;
-            try
-            {
-                using HttpResponseMessage r = await _http.SendAsync(request, ct).ConfigureAwait(false);
-                long answered = Stopwatch.GetTimestamp();
-                for (int i = 0; i < count; i++)
-                {
-                    _answered[(int)(first + i)] = answered;
-                }
-
-                if (!r.IsSuccessStatusCode)
-                {
-                    Interlocked.Add(ref SendErrors, count);
-                    counters.Note($"send {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false)}");
-                }
+                _answered[(int)(first + i)] = answered;
             }
-            catch (HttpRequestException e)
+
+            if (status != 200)
             {
                 Interlocked.Add(ref SendErrors, count);
-                counters.Note("send: " + e.Message);
+                counters.Note($"send {status}: {refusal}");
             }
+        }
+    }
+
+    /// <summary><c>POST /v1/messages</c> with <paramref name="body"/>; returns the status (0: no answer) and, unless 200, why.</summary>
+    private async Task<(int Status, string? Refusal)> PostAsync(ReadOnlyMemory<byte> body, int count, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_relay, "v1/messages"))
+        {
+            Content = new ReadOnlyMemoryContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+        };
+        request.Headers.Authorization = _auth;
+        try
+        {
+            using HttpResponseMessage r = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            return r.IsSuccessStatusCode ? (200, null) : ((int)r.StatusCode, await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        }
+        catch (HttpRequestException e)
+        {
+            return (0, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="frame"/> (a <c>"send"</c> frame) on the socket, then its <c>"sent"</c> answer from the receive
+    /// loop; returns the answer's status (0: none) and, unless 200, the frame.
+    /// </summary>
+    private async Task<(int Status, string? Refusal)> SendOverSocketAsync(ReadOnlyMemory<byte> frame, int count, CancellationToken ct)
+    {
+        var answer = new TaskCompletionSource<(int Status, string Frame)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _pendingSend, answer);
+        try
+        {
+            await SendFrameAsync(frame, ct).ConfigureAwait(false);
+            (int status, string text) = await answer.Task.WaitAsync(SendTimeout, ct).ConfigureAwait(false);
+            return (status, status == 200 ? null : text);
+        }
+        catch (Exception e) when (e is WebSocketException or TimeoutException or ObjectDisposedException)
+        {
+            return (0, e.Message);
+        }
+    }
+
+    /// <summary>How long a send may wait for its answer, as the HTTP client's timeout.</summary>
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>One whole text frame, after any other frame of this client has gone out.</summary>
+    private async Task SendFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
+    {
+        await _socketSending.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _socket!.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _socketSending.Release();
         }
     }
 
@@ -388,12 +456,16 @@ internal sealed class SimClient : IAsyncDisposable
                     }
 
                     int n = Encoding.UTF8.GetBytes($"{{\"type\":\"ack\",\"id\":\"{id}\"}}", ack);
-                    await socket.SendAsync(ack.AsMemory(0, n), WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+                    await SendFrameAsync(ack.AsMemory(0, n), ct).ConfigureAwait(false);
                 }
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _pendingSend, null)?.TrySetException(new WebSocketException("The socket closed before the send was answered."));
         }
     }
 
@@ -421,7 +493,7 @@ internal sealed class SimClient : IAsyncDisposable
                     w.WriteEndObject();
                 }
 
-                await socket.SendAsync(frame.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
+                await SendFrameAsync(frame.WrittenMemory, ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
@@ -431,7 +503,7 @@ internal sealed class SimClient : IAsyncDisposable
 
     /// <summary>
     /// Decrypts the message of a <c>"message"</c> frame, or each of a <c>"messages"</c> frame, records its latency
-    /// and adds its id to <paramref name="ids"/> (to acknowledge).
+    /// and adds its id to <paramref name="ids"/> (to acknowledge); hands a <c>"sent"</c> frame to the waiting send.
     /// </summary>
     private void Handle(ReadOnlySpan<byte> frame, long received, List<string> ids)
     {
@@ -448,6 +520,9 @@ internal sealed class SimClient : IAsyncDisposable
                     ids.Add(HandleMessage(m, received));
                 }
 
+                break;
+            case "sent":
+                Interlocked.Exchange(ref _pendingSend, null)?.TrySetResult((root.GetProperty("status").GetInt32(), Encoding.UTF8.GetString(frame)));
                 break;
         }
     }

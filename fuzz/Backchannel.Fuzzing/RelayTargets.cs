@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Backchannel.Relay;
 using Backchannel.Relay.Accounts;
@@ -27,12 +25,6 @@ internal static class RelayTargets
 
     private static readonly DeviceAddress Sender = new(Guid.Parse("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"), 1);
 
-    // MessagesApi.TryConvert is private; it is the send endpoints' whole validation, so the target binds to it,
-    // matching its parameters by type (the sender is optional since sealed sending).
-    private static readonly MethodInfo ConvertSend = typeof(MessagesApi)
-        .GetMethods(BindingFlags.Static | BindingFlags.NonPublic)
-        .Single(m => m.Name == "TryConvert" && m.GetParameters() is [{ ParameterType: var first }, ..] && first == typeof(SendRequest));
-
     internal static void Run(byte[] input)
     {
         if (input.Length == 0)
@@ -46,7 +38,7 @@ internal static class RelayTargets
             case 1: UploadKeys(JsonSerializer.Deserialize<KeysUploadRequest>(json, RelayJson.Options)); break;
             case 2: Send(JsonSerializer.Deserialize<SendRequest>(json, RelayJson.Options)); break;
             case 3: Ack(JsonSerializer.Deserialize<AckRequest>(json, RelayJson.Options)); break;
-            case 4: Frame(JsonSerializer.Deserialize<ClientFrame>(json, RelayJson.Options)); break;
+            case 4: Frame(json); break;
             case 5: AccessKeys.IsWellFormed(JsonSerializer.Deserialize<AccessKeyRequest>(json, RelayJson.Options)?.AccessKey); break;
             case 6: JsonSerializer.Deserialize<LinkDeviceRequest>(json, RelayJson.Options); break;
             default: JsonSerializer.Deserialize<ProvisioningMessageDto>(json, RelayJson.Options); break;
@@ -84,26 +76,12 @@ internal static class RelayTargets
         }
     }
 
+    // MessageSender.TryConvert: the whole validation of the three sends (HTTP, sealed, socket frame).
     private static void Send(SendRequest? body)
     {
-        if (body is null)
+        if (body is not null)
         {
-            return;
-        }
-        var arguments = ConvertSend.GetParameters().Select(p => p.ParameterType switch
-        {
-            var t when t == typeof(SendRequest) => body,
-            var t when t == typeof(long) => 0L,
-            var t when t == typeof(RelayLimits) => Limits,
-            _ => (object)Sender,
-        }).ToArray();
-        try
-        {
-            ConvertSend.Invoke(null, arguments);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            MessageSender.TryConvert(body, Sender, 0, Limits);
         }
     }
 
@@ -123,12 +101,20 @@ internal static class RelayTargets
         }
     }
 
-    // The checks of WebSocketSession.HandleFrameAsync.
-    private static void Frame(ClientFrame? frame)
+    // The checks of WebSocketSession.HandleFrameAsync: a long or malformed frame's type and requestId are read
+    // without deserializing it, also from a frame cut short (one over the limit); then an ack's id, a send's messages.
+    private static void Frame(ReadOnlySpan<byte> json)
     {
+        WebSocketSession.ReadLeadingStrings(json);
+        WebSocketSession.ReadLeadingStrings(json[..(json.Length / 2)]);
+        ClientFrame? frame = JsonSerializer.Deserialize<ClientFrame>(json, RelayJson.Options);
         if (frame?.Type == WebSocketFrame.AckType)
         {
             Ids.TryParse(frame.Id, out _);
+        }
+        else if (frame?.Type == WebSocketFrame.SendType)
+        {
+            Send(new SendRequest { Messages = frame.Messages });
         }
     }
 }

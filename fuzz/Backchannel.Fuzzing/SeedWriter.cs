@@ -156,11 +156,13 @@ public static class SeedWriter
         };
         var ack = new AckRequest { Ids = [Guid.NewGuid().ToString("D"), Guid.NewGuid().ToString("D")] };
         var frame = new ClientFrame { Type = WebSocketFrame.AckType, Id = Guid.NewGuid().ToString("D") };
+        var sendFrame = new ClientFrame { Type = WebSocketFrame.SendType, RequestId = "1", Messages = send.Messages };
         Seed("relay-body", "register", [0], JsonSerializer.SerializeToUtf8Bytes(register, RelayJson.Options));
         Seed("relay-body", "keys", [1], JsonSerializer.SerializeToUtf8Bytes(upload, RelayJson.Options));
         Seed("relay-body", "send", [2], JsonSerializer.SerializeToUtf8Bytes(send, RelayJson.Options));
         Seed("relay-body", "ack", [3], JsonSerializer.SerializeToUtf8Bytes(ack, RelayJson.Options));
         Seed("relay-body", "frame", [4], JsonSerializer.SerializeToUtf8Bytes(frame, RelayJson.Options));
+        Seed("relay-body", "frame-send", [4], JsonSerializer.SerializeToUtf8Bytes(sendFrame, RelayJson.Options));
 
         Directory.CreateDirectory(Path.Combine(fuzzDirectory, "fixture"));
         File.WriteAllBytes(Path.Combine(fuzzDirectory, "fixture", "receiver.json"), fixture.ToJson());

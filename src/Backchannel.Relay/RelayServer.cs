@@ -127,6 +127,7 @@ public sealed class RelayServer : IAsyncDisposable
         builder.Services.AddSingleton<MessageNotifier>();
         builder.Services.AddSingleton<SendRateLimiter>();
         builder.Services.AddSingleton<RecipientRateLimiters>();
+        builder.Services.AddSingleton<MessageSender>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<SenderCertificateIssuer>();
         builder.Services.AddSingleton<ProvisioningMailboxes>();

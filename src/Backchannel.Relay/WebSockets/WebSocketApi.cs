@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Backchannel.Relay.Auth;
 using Backchannel.Relay.Infrastructure;
+using Backchannel.Relay.Messages;
 using Backchannel.Relay.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Backchannel.Relay.WebSockets;
 
-/// <summary><c>GET /v1/websocket</c>: push of the caller's mailbox (docs/relay-api.md, WebSocket push).</summary>
+/// <summary><c>GET /v1/websocket</c>: push of the caller's mailbox, and sends from it (docs/relay-api.md, WebSocket push).</summary>
 internal static class WebSocketApi
 {
     public static IEndpointRouteBuilder MapWebSockets(this IEndpointRouteBuilder routes)
@@ -21,7 +22,7 @@ internal static class WebSocketApi
     }
 
     private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ConnectAsync(
-        HttpContext context, ClaimsPrincipal user, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits,
+        HttpContext context, ClaimsPrincipal user, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, MessageSender sender, RelayLimits limits,
         IHostApplicationLifetime lifetime, ILogger<WebSocketSession> logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -38,7 +39,7 @@ internal static class WebSocketApi
 
         using System.Net.WebSockets.WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, context.RequestAborted);
-        var session = new WebSocketSession(socket, user.GetDevice(), accounts, messages, notifier, limits, logger, batched);
+        var session = new WebSocketSession(socket, user.GetDevice(), accounts, messages, notifier, sender, limits, logger, batched);
         await session.RunAsync(stopping.Token).ConfigureAwait(false);
         return TypedResults.Empty;
     }

@@ -3,7 +3,9 @@ using System.Data.Common;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Backchannel.Relay.Infrastructure;
+using Backchannel.Relay.Messages;
 using Backchannel.Relay.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Logging;
 
 namespace Backchannel.Relay.WebSockets;
@@ -12,7 +14,9 @@ namespace Backchannel.Relay.WebSockets;
 /// One device's push connection. A send loop delivers the backlog, then <c>{"type":"empty"}</c>, then the new
 /// messages the notifier hands over (reading the store after a cursor when it says so), never sending a message at
 /// or below the cursor, so nothing goes twice on one connection; a receive loop
-/// takes ack frames and hands them to an <see cref="AckBatcher"/>, which applies them in batches. Either loop
+/// takes ack frames and hands them to an <see cref="AckBatcher"/>, which applies them in batches, and handles send
+/// frames one at a time, in order, each answered once its messages are stored (a client that waits for the answer
+/// before its next send batches what came due meanwhile, as with HTTP). Either loop
 /// ending ends the session; neither lets an exception escape. Removing the device ends the session (status 1008).
 /// What is sent and not acknowledged stays in the store for the next connection.
 /// </summary>
@@ -21,9 +25,12 @@ namespace Backchannel.Relay.WebSockets;
 /// up to <see cref="WebSocketFrameWriter.MaxMessagesPerFrame"/> messages instead of one frame per message.
 /// </param>
 internal sealed class WebSocketSession(
-    WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, RelayLimits limits, ILogger logger,
-    bool batched)
+    WebSocket socket, DeviceAddress device, IAccountStore accounts, IMessageStore messages, MessageNotifier notifier, MessageSender sender,
+    RelayLimits limits, ILogger logger, bool batched)
 {
+    /// <summary>Longest <c>requestId</c> of a send frame (the relay echoes it, nothing more).</summary>
+    public const int MaxRequestIdLength = 64;
+
     /// <summary>Why the send loop ends when the notifier revokes the subscription.</summary>
     private const string DeviceRemoved = "device removed";
 
@@ -35,6 +42,18 @@ internal sealed class WebSocketSession(
 
     /// <summary>The send loop's frames, written into one reused buffer.</summary>
     private readonly WebSocketFrameWriter _frames = new();
+
+    /// <summary>The receive loop's answers to send frames, written into one reused buffer.</summary>
+    private readonly ArrayBufferWriter<byte> _answers = new(256);
+
+    /// <summary>
+    /// One frame at a time on the socket: the send loop's pushes and the receive loop's answers share it
+    /// (a WebSocket allows one send in flight).
+    /// </summary>
+    private readonly SemaphoreSlim _sending = new(1, 1);
+
+    /// <summary>Largest frame the client may send: a send frame may be as large as a send request's body.</summary>
+    private int MaxFrameBytes => (int)Math.Clamp(limits.MaxRequestBodyBytes, limits.MaxWebSocketFrameBytes, Array.MaxLength);
 
     /// <summary>Runs until the client leaves, the connection breaks, or <paramref name="stopping"/> fires.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -159,9 +178,22 @@ internal sealed class WebSocketSession(
         return list[^1].Sequence;
     }
 
-    /// <summary>Sends one frame of <see cref="_frames"/> (the send loop's only writer, so the buffer is free again after this).</summary>
-    private async Task SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
-        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Sends one frame, of <see cref="_frames"/> or <see cref="_answers"/> (each has one writer, so its buffer is free
+    /// again after this), waiting for the other loop's frame to go out first.
+    /// </summary>
+    private async Task SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
 
     /// <summary>
     /// Applies the socket's acks in batches until the receive loop is done. A storage failure ends the receive loop
@@ -185,7 +217,12 @@ internal sealed class WebSocketSession(
 
     private async Task<string> ReceiveLoopAsync(AckBatcher acks, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(limits.MaxWebSocketFrameBytes);
+        int smallest = limits.MaxWebSocketFrameBytes;
+        int largest = MaxFrameBytes;
+
+        // What is kept of a frame over the limit while the rest is drained: enough for its type and requestId.
+        int prefix = Math.Min(smallest, largest / 2);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(smallest);
         try
         {
             while (true)
@@ -195,16 +232,25 @@ internal sealed class WebSocketSession(
                 ValueWebSocketReceiveResult part;
                 do
                 {
-                    Memory<byte> space = buffer.AsMemory(length, limits.MaxWebSocketFrameBytes - length);
-                    if (space.IsEmpty)
+                    if (length == Math.Min(buffer.Length, largest))
                     {
-                        // Over the limit: keep draining the frame into the start of the buffer, then drop it.
-                        tooLong = true;
-                        length = 0;
-                        space = buffer.AsMemory(0, limits.MaxWebSocketFrameBytes);
+                        if (length == largest)
+                        {
+                            // Over the limit: keep the start, drain the rest of the frame over what follows it.
+                            tooLong = true;
+                            length = prefix;
+                        }
+                        else
+                        {
+                            // A send frame larger than the usual ones: a larger buffer for this frame only.
+                            byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, largest));
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
                     }
 
-                    part = await socket.ReceiveAsync(space, cancellationToken).ConfigureAwait(false);
+                    part = await socket.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, largest) - length), cancellationToken).ConfigureAwait(false);
                     if (part.MessageType == WebSocketMessageType.Close)
                     {
                         return "closed by client";
@@ -214,13 +260,24 @@ internal sealed class WebSocketSession(
                 }
                 while (!part.EndOfMessage);
 
-                if (tooLong || part.MessageType != WebSocketMessageType.Text)
+                if (tooLong)
                 {
-                    logger.WebSocketFrameIgnored(tooLong ? "too long" : "not text");
-                    continue;
+                    await RefuseTooLongAsync(buffer.AsMemory(0, prefix), largest, cancellationToken).ConfigureAwait(false);
+                }
+                else if (part.MessageType != WebSocketMessageType.Text)
+                {
+                    logger.WebSocketFrameIgnored("not text");
+                }
+                else
+                {
+                    await HandleFrameAsync(buffer.AsMemory(0, length), acks, cancellationToken).ConfigureAwait(false);
                 }
 
-                await HandleFrameAsync(buffer.AsMemory(0, length), acks, cancellationToken).ConfigureAwait(false);
+                if (buffer.Length > smallest * 2)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(smallest);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -240,14 +297,37 @@ internal sealed class WebSocketSession(
 
     private async Task HandleFrameAsync(ReadOnlyMemory<byte> json, AckBatcher acks, CancellationToken cancellationToken)
     {
+        // Only a send may be longer than an ack frame; a long frame's type is read before the whole of it.
+        if (json.Length > limits.MaxWebSocketFrameBytes && ReadLeadingStrings(json.Span).Type != WebSocketFrame.SendType)
+        {
+            logger.WebSocketFrameIgnored("too long");
+            return;
+        }
+
         ClientFrame? frame;
         try
         {
             frame = JsonSerializer.Deserialize<ClientFrame>(json.Span, RelayJson.Options);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
+            (string? type, string? requestId) = ReadLeadingStrings(json.Span);
+            if (type == WebSocketFrame.SendType && IsRequestId(requestId))
+            {
+                // As JsonBody says for a bad HTTP body: the path names the field, the input stays out.
+                string where = string.IsNullOrEmpty(e.Path) ? "the frame" : e.Path;
+                await AnswerAsync(SentFrame.From(requestId!, Problems.BadRequest(
+                    $"The send frame is not valid at {where} (malformed JSON, a wrong type, or bytes that are not standard base64).")), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             logger.WebSocketFrameIgnored("not JSON");
+            return;
+        }
+
+        if (frame?.Type == WebSocketFrame.SendType)
+        {
+            await HandleSendAsync(frame, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -292,6 +372,119 @@ internal sealed class WebSocketSession(
         }
     }
 
+    /// <summary>
+    /// Stores a send frame's messages as <c>POST /v1/messages</c> would (the same checks and limits) and answers
+    /// with its status; a storage failure is a 503 answer, and the session goes on. A frame without a usable
+    /// <c>requestId</c> could not be matched to its answer, so it is ignored.
+    /// </summary>
+    private async Task HandleSendAsync(ClientFrame frame, CancellationToken cancellationToken)
+    {
+        if (!IsRequestId(frame.RequestId))
+        {
+            logger.WebSocketFrameIgnored($"a send needs a requestId of 1 to {MaxRequestIdLength} characters");
+            return;
+        }
+
+        Results<Ok<SendResponse>, ProblemHttpResult> result;
+        try
+        {
+            result = await sender.SendAsync(new SendRequest { Messages = frame.Messages }, device, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            bool readOnly = StorageErrors.IsReadOnly(e);
+            if (readOnly)
+            {
+                logger.StorageReadOnly("WebSocket send");
+            }
+            else
+            {
+                logger.StorageUnavailable(e.GetType().Name, e.ErrorCode, e);
+            }
+
+            result = Problems.StorageUnavailable(readOnly);
+        }
+
+        await AnswerAsync(SentFrame.From(frame.RequestId!, result), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A frame over the limit is dropped; a send among them is answered 413, as an HTTP body over the limit is,
+    /// when its <c>type</c> and <c>requestId</c> come before its messages (they are read from the frame's start).
+    /// </summary>
+    private async Task RefuseTooLongAsync(ReadOnlyMemory<byte> start, int largest, CancellationToken cancellationToken)
+    {
+        (string? type, string? requestId) = ReadLeadingStrings(start.Span);
+        if (type != WebSocketFrame.SendType || !IsRequestId(requestId))
+        {
+            logger.WebSocketFrameIgnored("too long");
+            return;
+        }
+
+        await AnswerAsync(SentFrame.From(requestId!, Problems.PayloadTooLarge(
+            $"A send frame may be at most {largest} bytes, as a request body; nothing was stored.")), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The top-level <c>type</c> and <c>requestId</c> strings of a frame, read without deserializing it (the frame
+    /// may be cut short, or not fit a <see cref="ClientFrame"/>): as far as the frame goes, until a property it cannot
+    /// read whole. Names match regardless of case, as in deserialization.
+    /// </summary>
+    internal static (string? Type, string? RequestId) ReadLeadingStrings(ReadOnlySpan<byte> start)
+    {
+        var reader = new Utf8JsonReader(start, isFinalBlock: false, state: default);
+        string? type = null;
+        string? requestId = null;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return (null, null);
+            }
+
+            while ((type is null || requestId is null) && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                bool isType = name.Equals("type", StringComparison.OrdinalIgnoreCase);
+                bool isRequestId = name.Equals("requestId", StringComparison.OrdinalIgnoreCase);
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                if ((isType || isRequestId) && reader.TokenType == JsonTokenType.String)
+                {
+                    string value = reader.GetString()!;
+                    type = isType ? value : type;
+                    requestId = isRequestId ? value : requestId;
+                }
+                else if (!reader.TrySkip())
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or a string that is not UTF-8 (GetString): nothing more to read.
+        }
+
+        return (type, requestId);
+    }
+
+    private async Task AnswerAsync(SentFrame answer, CancellationToken cancellationToken)
+    {
+        _answers.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(_answers))
+        {
+            JsonSerializer.Serialize(writer, answer, RelayJson.Options);
+        }
+
+        await SendAsync(_answers.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsRequestId(string? requestId) => requestId is { Length: > 0 and <= MaxRequestIdLength };
+
     private async Task CloseOutputAsync(WebSocketCloseStatus status)
     {
         if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
@@ -302,7 +495,16 @@ internal sealed class WebSocketSession(
         using var timeout = new CancellationTokenSource(CloseTimeout);
         try
         {
-            await socket.CloseOutputAsync(status, null, timeout.Token).ConfigureAwait(false);
+            // After an answer the receive loop may still be sending.
+            await _sending.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                await socket.CloseOutputAsync(status, null, timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sending.Release();
+            }
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {

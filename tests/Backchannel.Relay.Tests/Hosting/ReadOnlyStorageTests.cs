@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Backchannel.Relay.Storage;
+using Backchannel.Relay.Tests.WebSockets;
 using Microsoft.Data.Sqlite;
 
 namespace Backchannel.Relay.Tests.Hosting;
@@ -36,6 +38,42 @@ public sealed class ReadOnlyStorageTests(ReadOnlyStorageFixture relay) : IClassF
 
         Assert.Empty((await bob.FetchAsync())["messages"]!.AsArray());
         await alice.SendMessagesAsync(RelayClient.Message(id, bob.Account, 1, [1, 2, 3]));
+        Assert.Equal(id, (string)Assert.Single((await bob.FetchAsync())["messages"]!.AsArray())!["id"]!);
+    }
+
+    [Fact]
+    public async Task A_send_frame_is_answered_503_saying_read_only_and_the_socket_sends_once_writable_again()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, alice);
+        Assert.Equal("empty", (string)(await TestSockets.ReceiveAsync(socket))["type"]!);
+        string id = RelayClient.NewId();
+        JsonObject Send(string requestId) => new()
+        {
+            ["type"] = "send",
+            ["requestId"] = requestId,
+            ["messages"] = new JsonArray(RelayClient.Message(id, bob.Account, 1, [1, 2, 3])),
+        };
+
+        relay.ReadOnly = true;
+        try
+        {
+            await TestSockets.SendAsync(socket, Send("while-read-only"));
+            JsonObject refused = await TestSockets.ReceiveAsync(socket);
+            Assert.Equal("while-read-only", (string)refused["requestId"]!);
+            Assert.Equal(503, (int)refused["status"]!);
+            Assert.Contains("read-only", (string)refused["detail"]!, StringComparison.Ordinal);
+        }
+        finally
+        {
+            relay.ReadOnly = false;
+        }
+
+        Assert.Empty((await bob.FetchAsync())["messages"]!.AsArray());
+        await TestSockets.SendAsync(socket, Send("writable"));
+        JsonObject sent = await TestSockets.ReceiveAsync(socket);
+        Assert.Equal(200, (int)sent["status"]!);
         Assert.Equal(id, (string)Assert.Single((await bob.FetchAsync())["messages"]!.AsArray())!["id"]!);
     }
 

@@ -6,12 +6,12 @@ using Backchannel.Relay.Storage;
 using Backchannel.Relay.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 
+using static Backchannel.Relay.Tests.WebSockets.TestSockets;
+
 namespace Backchannel.Relay.Tests.WebSockets;
 
 public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixture>
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task The_socket_pushes_the_backlog_then_empty_then_live_messages_and_takes_acks()
     {
@@ -21,7 +21,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         string second = RelayClient.NewId();
         await alice.SendMessagesAsync(RelayClient.Message(first, bob.Account, 1, [1]), RelayClient.Message(second, bob.Account, 1, [2]));
 
-        using ClientWebSocket socket = await ConnectAsync(bob);
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob);
         Assert.Equal(first, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
         JsonObject secondFrame = await ReceiveAsync(socket);
         Assert.Equal("message", (string)secondFrame["type"]!);
@@ -52,7 +52,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
         string[] ids = await SendBacklogAsync(alice, bob, 250);
-        using ClientWebSocket socket = await ConnectAsync(bob);
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob);
         await ReceiveBacklogAsync(socket, ids);
         foreach (string id in ids)
         {
@@ -70,7 +70,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
         string[] ids = await SendBacklogAsync(alice, bob, 4);
-        using ClientWebSocket socket = await ConnectAsync(bob);
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob);
         await ReceiveBacklogAsync(socket, ids);
         await SendAsync(socket, new JsonObject { ["type"] = "ack", ["ids"] = new JsonArray(ids[0], "NOT-A-UUID") });
         await SendAsync(socket, new JsonObject { ["type"] = "ack", ["id"] = ids[0], ["ids"] = new JsonArray(ids[3]) });
@@ -90,7 +90,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
         string[] backlog = await SendBacklogAsync(alice, bob, 250);
-        using ClientWebSocket socket = await ConnectAsync(bob, "?batched=true");
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob, "?batched=true");
         var received = new List<string>();
         var frameSizes = new List<int>();
         JsonObject frame;
@@ -134,7 +134,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         string[] ids = [RelayClient.NewId(), RelayClient.NewId(), RelayClient.NewId()];
         await alice.SendMessagesAsync([.. ids.Select(id => RelayClient.Message(id, bob.Account, 1, new byte[40 * 1024]))]);
 
-        using ClientWebSocket socket = await ConnectAsync(bob, "?batched=true");
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob, "?batched=true");
         JsonArray first = (await ReceiveAsync(socket))["messages"]!.AsArray();
         JsonArray second = (await ReceiveAsync(socket))["messages"]!.AsArray();
         Assert.Equal([ids[0], ids[1]], first.Select(m => (string)m!["id"]!));
@@ -172,7 +172,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
 
         // Connect while the sends are under way: part comes as backlog, part pushed live, some maybe both ways.
         await Task.Delay(50);
-        using ClientWebSocket socket = await ConnectAsync(bob);
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob);
         var received = new List<string>();
         while (received.Count < ids.Length)
         {
@@ -196,13 +196,13 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         string id = RelayClient.NewId();
         await alice.SendMessagesAsync(RelayClient.Message(id, bob.Account, 1, [1]));
 
-        using (ClientWebSocket socket = await ConnectAsync(bob))
+        using (ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob))
         {
             Assert.Equal(id, (string)(await ReceiveAsync(socket))["message"]!["id"]!);
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         }
 
-        using ClientWebSocket again = await ConnectAsync(bob);
+        using ClientWebSocket again = await TestSockets.ConnectAsync(relay, bob);
         Assert.Equal(id, (string)(await ReceiveAsync(again))["message"]!["id"]!);
         Assert.Equal("empty", (string)(await ReceiveAsync(again))["type"]!);
     }
@@ -212,7 +212,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     {
         RelayClient alice = await relay.NewClient().RegisterAsync();
         RelayClient bob = await relay.NewClient().RegisterAsync();
-        using ClientWebSocket socket = await ConnectAsync(bob);
+        using ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob);
         Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
 
         await socket.SendAsync(Encoding.UTF8.GetBytes("{not json"), WebSocketMessageType.Text, true, CancellationToken.None);
@@ -230,7 +230,7 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     {
         RelayClient bob = await relay.NewClient().RegisterAsync();
         MessageNotifier notifier = relay.Server.Services.GetRequiredService<MessageNotifier>();
-        ClientWebSocket socket = await ConnectAsync(bob);
+        ClientWebSocket socket = await TestSockets.ConnectAsync(relay, bob);
         Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
         Assert.True(IsSubscribed(notifier, bob));
 
@@ -264,16 +264,6 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
     private static bool IsSubscribed(MessageNotifier notifier, RelayClient client) =>
         notifier.CountSubscribers(new DeviceAddress(Guid.Parse(client.Account), client.Device)) > 0;
 
-    private async Task<ClientWebSocket> ConnectAsync(RelayClient client, string query = "")
-    {
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", client.Authorization().ToString());
-        var uri = new UriBuilder(new Uri(relay.BaseAddress, "/v1/websocket" + query)) { Scheme = "ws" }.Uri;
-        using var timeout = new CancellationTokenSource(Timeout);
-        await socket.ConnectAsync(uri, timeout.Token);
-        return socket;
-    }
-
     /// <summary>Sends <paramref name="count"/> new messages from <paramref name="from"/> to <paramref name="to"/>'s device 1, in requests of 50; returns their ids in order.</summary>
     private static async Task<string[]> SendBacklogAsync(RelayClient from, RelayClient to, int count)
     {
@@ -295,35 +285,5 @@ public sealed class WebSocketTests(RelayFixture relay) : IClassFixture<RelayFixt
         }
 
         Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
-    }
-
-    private static async Task<JsonObject> ReceiveAsync(ClientWebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        var buffer = new byte[128 * 1024];
-        int length = 0;
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), timeout.Token);
-            length += result.Count;
-        }
-        while (!result.EndOfMessage);
-
-        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
-        return JsonNode.Parse(buffer.AsSpan(0, length))!.AsObject();
-    }
-
-    private static Task SendAsync(ClientWebSocket socket, JsonObject frame) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(frame.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        DateTime deadline = DateTime.UtcNow + Timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(20);
-        }
     }
 }
