@@ -131,7 +131,7 @@ internal sealed class LoadOptions
         "                             [--min-threads T (the generator's minimum thread-pool workers, default 32; 0 = the runtime's default)]\n" +
         "                             [--ack-each (one ack frame per message, as before 2026-11-28; default: a frame acks all received since the last)]\n" +
         "                             [--push-each (one pushed frame per message, as before 2026-11-28; default: the socket asks for ?batched=true)]\n" +
-        "                             [--socket-send (each batch as a \"send\" frame on the client's socket; default: POST /v1/messages)]\n" +
+        "                             [--http-send (each batch as POST /v1/messages, as before 2026-11-28 11:20 UTC; default: a \"send\" frame on the client's socket)]\n" +
         "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
 
     public int Clients { get; private set; } = 50;
@@ -161,8 +161,12 @@ internal sealed class LoadOptions
     /// <summary>A socket without <c>?batched=true</c>: the relay pushes one frame per message.</summary>
     public bool PushEach { get; private set; }
 
-    /// <summary>Each batch as a <c>"send"</c> frame on the client's socket, answered by a <c>"sent"</c> frame, instead of an HTTP request.</summary>
-    public bool SocketSend { get; private set; }
+    /// <summary>
+    /// Each batch as a <c>"send"</c> frame on the client's socket, answered by a <c>"sent"</c> frame (the default);
+    /// <c>--http-send</c>: as a <c>POST /v1/messages</c>. The socket saves an HTTP request per batch on both sides
+    /// (BENCHMARKS.md, session of 2026-11-28 10:34 UTC).
+    /// </summary>
+    public bool SocketSend { get; private set; } = true;
     public string RelayDll { get; private set; } = DefaultRelayDll();
 
     /// <summary>"max": every client sends back to back in batches of 100 (closed loop).</summary>
@@ -194,6 +198,7 @@ internal sealed class LoadOptions
                 case "--ack-each": o.AckEach = true; break;
                 case "--push-each": o.PushEach = true; break;
                 case "--socket-send": o.SocketSend = true; break;
+                case "--http-send": o.SocketSend = false; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}.");
             }

@@ -80,7 +80,7 @@ internal sealed class SimClient : IAsyncDisposable
 
     /// <summary>
     /// Send each batch as a <c>"send"</c> frame on the client's socket and wait for its <c>"sent"</c> answer
-    /// (<c>--socket-send</c>), instead of a <c>POST /v1/messages</c>: no HTTP request per batch on either side.
+    /// (the default; <c>--http-send</c>: a <c>POST /v1/messages</c> instead): no HTTP request per batch on either side.
     /// </summary>
     public bool SocketSend { get; }
 
