@@ -80,7 +80,7 @@ internal static class LoadRun
     public static async Task<RunResult> RunAsync(LoadOptions o, double rate, CancellationToken ct)
     {
         string loadBefore = MachineFacts.LoadAverage();
-        await using RelayProcess relay = await RelayProcess.StartAsync(o.RelayDll, ct).ConfigureAwait(false);
+        await using RelayProcess relay = await RelayProcess.StartAsync(o.RelayDll, o.DataParent, ct).ConfigureAwait(false);
         using var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = int.MaxValue,

@@ -47,7 +47,8 @@ internal static class Program
                           (options.OpaqueContent ? "opaque content (227 random bytes, no Signal encryption or decryption)" : $"plaintext {options.PlaintextBytes} B") +
                           (options.AckEach ? ", one ack frame per message" : ", acks batched per frame") +
                           (options.PushEach ? ", one pushed frame per message" : ", pushes batched per frame") +
-                          (options.SocketSend ? ", sends as frames on the socket" : ", sends as POST /v1/messages"));
+                          (options.SocketSend ? ", sends as frames on the socket" : ", sends as POST /v1/messages") +
+                          (options.DataParent is null ? "" : $", relay data under {options.DataParent} (a diagnostic when that is a tmpfs: nothing is durable)"));
         Console.WriteLine($"# relay limits raised by environment: {string.Join(' ', RelayProcess.LimitOverrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
         Console.WriteLine(RunResult.Header);
 
@@ -131,6 +132,8 @@ internal sealed class LoadOptions
         "                             [--min-threads T (the generator's minimum thread-pool workers, default 32; 0 = the runtime's default)]\n" +
         "                             [--ack-each (one ack frame per message, as before 2026-11-28; default: a frame acks all received since the last)]\n" +
         "                             [--push-each (one pushed frame per message, as before 2026-11-28; default: the socket asks for ?batched=true)]\n" +
+        "                             [--data-parent DIR (where the relay's data directory goes, default the temporary folder;\n" +
+        "                              /dev/shm (tmpfs) takes the disk out of a diagnostic run: its syncs cost nothing, so nothing is durable)]\n" +
         "                             [--http-send (each batch as POST /v1/messages, as before 2026-11-28 11:20 UTC; default: a \"send\" frame on the client's socket)]\n" +
         "Starts its own relay on 127.0.0.1 (a separate process, fresh SQLite data directory per run).";
 
@@ -169,6 +172,13 @@ internal sealed class LoadOptions
     public bool SocketSend { get; private set; } = true;
     public string RelayDll { get; private set; } = DefaultRelayDll();
 
+    /// <summary>
+    /// Where the relay's data directory is made (<c>--data-parent</c>; null: the temporary folder). A tmpfs such as
+    /// <c>/dev/shm</c> separates the relay and its clients from the disk's stalls: a diagnostic, since nothing there
+    /// is durable, and the run's header says so.
+    /// </summary>
+    public string? DataParent { get; private set; }
+
     /// <summary>"max": every client sends back to back in batches of 100 (closed loop).</summary>
     public const double MaxRate = double.PositiveInfinity;
 
@@ -199,6 +209,7 @@ internal sealed class LoadOptions
                 case "--push-each": o.PushEach = true; break;
                 case "--socket-send": o.SocketSend = true; break;
                 case "--http-send": o.SocketSend = false; break;
+                case "--data-parent": o.DataParent = Path.GetFullPath(Next()); break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}.");
             }
@@ -217,6 +228,11 @@ internal sealed class LoadOptions
         if (o.PeersPerClient < 1)
         {
             throw new ArgumentException("--peers must be positive.");
+        }
+
+        if (o.DataParent is not null && !Directory.Exists(o.DataParent))
+        {
+            throw new ArgumentException($"--data-parent {o.DataParent} is not a directory.");
         }
 
         o.PeersPerClient = Math.Min(o.PeersPerClient, o.Clients - 1);

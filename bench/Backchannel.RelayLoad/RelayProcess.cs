@@ -48,9 +48,10 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     public string DatabasePath => Path.Combine(_dataDirectory, "relay.db");
 
-    public static async Task<RelayProcess> StartAsync(string relayDll, CancellationToken cancellationToken)
+    /// <summary>Starts the relay with a new data directory under <paramref name="dataParent"/> (the temporary folder when null).</summary>
+    public static async Task<RelayProcess> StartAsync(string relayDll, string? dataParent, CancellationToken cancellationToken)
     {
-        string data = Path.Combine(Path.GetTempPath(), "backchannel-relayload-" + Guid.NewGuid().ToString("N")[..12]);
+        string data = Path.Combine(dataParent ?? Path.GetTempPath(), "backchannel-relayload-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(data);
         var start = new ProcessStartInfo("dotnet")
         {
