@@ -45,10 +45,8 @@ public sealed class WebSocketSendTests(RelayFixture relay) : IClassFixture<Relay
     [Fact]
     public async Task A_refused_send_frame_gets_the_status_and_detail_post_messages_would_give_and_stores_nothing()
     {
-        RelayClient alice = await relay.NewClient().RegisterAsync();
-        RelayClient bob = await relay.NewClient().RegisterAsync();
-        using ClientWebSocket socket = await ConnectAsync(relay, alice);
-        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        (RelayClient alice, RelayClient bob, ClientWebSocket socket) = await AliceConnectedAsync();
+        using ClientWebSocket _ = socket;
 
         JsonObject[][] refused =
         [
@@ -81,10 +79,8 @@ public sealed class WebSocketSendTests(RelayFixture relay) : IClassFixture<Relay
     [Fact]
     public async Task A_send_frame_that_does_not_deserialize_is_400_and_one_without_a_request_id_gets_no_answer()
     {
-        RelayClient alice = await relay.NewClient().RegisterAsync();
-        RelayClient bob = await relay.NewClient().RegisterAsync();
-        using ClientWebSocket socket = await ConnectAsync(relay, alice);
-        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        (RelayClient alice, RelayClient bob, ClientWebSocket socket) = await AliceConnectedAsync();
+        using ClientWebSocket _ = socket;
 
         JsonObject badBase64 = RelayClient.Message(RelayClient.NewId(), bob.Account, 1, [1]);
         badBase64["content"] = "not base64!";
@@ -114,10 +110,8 @@ public sealed class WebSocketSendTests(RelayFixture relay) : IClassFixture<Relay
     [Fact]
     public async Task Send_frames_and_post_messages_count_against_the_same_per_device_limit()
     {
-        RelayClient alice = await relay.NewClient().RegisterAsync();
-        RelayClient bob = await relay.NewClient().RegisterAsync();
-        using ClientWebSocket socket = await ConnectAsync(relay, alice);
-        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        (RelayClient alice, RelayClient bob, ClientWebSocket socket) = await AliceConnectedAsync();
+        using ClientWebSocket _ = socket;
 
         // 600 a minute: 500 over HTTP and 100 over the socket take them all.
         for (int i = 0; i < 5; i++)
@@ -183,10 +177,8 @@ public sealed class WebSocketSendTests(RelayFixture relay) : IClassFixture<Relay
     [Fact]
     public async Task A_send_frame_over_4_KiB_is_taken_one_over_1_MiB_is_413_and_the_socket_goes_on()
     {
-        RelayClient alice = await relay.NewClient().RegisterAsync();
-        RelayClient bob = await relay.NewClient().RegisterAsync();
-        using ClientWebSocket socket = await ConnectAsync(relay, alice);
-        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        (RelayClient alice, RelayClient bob, ClientWebSocket socket) = await AliceConnectedAsync();
+        using ClientWebSocket _ = socket;
 
         // ~16 KiB of base64: four times the limit of other frames.
         string[] large = [RelayClient.NewId(), RelayClient.NewId(), RelayClient.NewId()];
@@ -205,6 +197,16 @@ public sealed class WebSocketSendTests(RelayFixture relay) : IClassFixture<Relay
         await SendAsync(socket, Send("after", RelayClient.Message(after, bob.Account, 1, [9])));
         Assert.Equal([(after, "stored")], Results(await ReceiveAsync(socket)));
         Assert.Equal([.. large, after], (await bob.FetchAsync())["messages"]!.AsArray().Select(m => (string)m!["id"]!));
+    }
+
+    /// <summary>Two new accounts, and Alice's socket past its (empty) backlog.</summary>
+    private async Task<(RelayClient Alice, RelayClient Bob, ClientWebSocket Socket)> AliceConnectedAsync()
+    {
+        RelayClient alice = await relay.NewClient().RegisterAsync();
+        RelayClient bob = await relay.NewClient().RegisterAsync();
+        ClientWebSocket socket = await ConnectAsync(relay, alice);
+        Assert.Equal("empty", (string)(await ReceiveAsync(socket))["type"]!);
+        return (alice, bob, socket);
     }
 
     private static JsonObject Send(string requestId, params JsonObject[] messages) => new()
