@@ -331,8 +331,8 @@ internal sealed class SimClient : IAsyncDisposable
             long first = k;
             k += count;
             (int status, string? refusal) = SocketSend
-                ? await SendOverSocketAsync(buffer.WrittenMemory, count, ct).ConfigureAwait(false)
-                : await PostAsync(buffer.WrittenMemory, count, ct).ConfigureAwait(false);
+                ? await SendOverSocketAsync(buffer.WrittenMemory, ct).ConfigureAwait(false)
+                : await PostAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
             long answered = Stopwatch.GetTimestamp();
             for (int i = 0; i < count; i++)
             {
@@ -348,7 +348,7 @@ internal sealed class SimClient : IAsyncDisposable
     }
 
     /// <summary><c>POST /v1/messages</c> with <paramref name="body"/>; returns the status (0: no answer) and, unless 200, why.</summary>
-    private async Task<(int Status, string? Refusal)> PostAsync(ReadOnlyMemory<byte> body, int count, CancellationToken ct)
+    private async Task<(int Status, string? Refusal)> PostAsync(ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_relay, "v1/messages"))
         {
@@ -370,7 +370,7 @@ internal sealed class SimClient : IAsyncDisposable
     /// <paramref name="frame"/> (a <c>"send"</c> frame) on the socket, then its <c>"sent"</c> answer from the receive
     /// loop; returns the answer's status (0: none) and, unless 200, the frame.
     /// </summary>
-    private async Task<(int Status, string? Refusal)> SendOverSocketAsync(ReadOnlyMemory<byte> frame, int count, CancellationToken ct)
+    private async Task<(int Status, string? Refusal)> SendOverSocketAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
     {
         var answer = new TaskCompletionSource<(int Status, string Frame)>(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _pendingSend, answer);
